@@ -1,0 +1,95 @@
+/**
+ * Splits a byte stream into lines at `\n` without decoding it. A line is handed to the sink as a
+ * slice of the chunk it ended in (or of the carry buffer when it spans chunks); the sink must use
+ * the bytes before returning. An unterminated last line is held, never emitted: a writer may be
+ * mid-write. A line longer than `maxLineBytes` is not buffered: its bytes are counted and dropped
+ * until its newline, then reported once through `tooLong`.
+ */
+export interface LineSink {
+  line(buf: Buffer, start: number, end: number, lineNo: number): void;
+  tooLong(lineNo: number, bytes: number): void;
+}
+
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+export class LineSplitter {
+  /** Lines completed so far (the number of the last emitted line). */
+  lineNo = 0;
+  private carry: Buffer = Buffer.alloc(0);
+  private carryLen = 0;
+  private skipping = false;
+  private skipped = 0;
+
+  constructor(
+    private readonly sink: LineSink,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {}
+
+  /** Bytes of the incomplete last line seen so far (held or being skipped). */
+  get pendingBytes(): number {
+    return this.skipping ? this.skipped : this.carryLen;
+  }
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    const len = chunk.length;
+    while (pos < len) {
+      const nl = chunk.indexOf(10, pos);
+      if (nl === -1) {
+        this.hold(chunk, pos, len);
+        return;
+      }
+      const lineNo = ++this.lineNo;
+      if (this.skipping) {
+        this.sink.tooLong(lineNo, this.skipped + (nl - pos));
+        this.skipping = false;
+        this.skipped = 0;
+      } else if (this.carryLen > 0) {
+        const total = this.carryLen + (nl - pos);
+        if (total > this.maxLineBytes) {
+          this.sink.tooLong(lineNo, total);
+        } else {
+          this.append(chunk, pos, nl);
+          this.sink.line(this.carry, 0, total, lineNo);
+        }
+        this.carryLen = 0;
+      } else if (nl - pos > this.maxLineBytes) {
+        this.sink.tooLong(lineNo, nl - pos);
+      } else {
+        this.sink.line(chunk, pos, nl, lineNo);
+      }
+      pos = nl + 1;
+    }
+  }
+
+  /** Forgets any held partial line (after truncation, the bytes it came from are gone). */
+  reset(): void {
+    this.carryLen = 0;
+    this.skipping = false;
+    this.skipped = 0;
+  }
+
+  private hold(chunk: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (this.skipping) {
+      this.skipped += n;
+    } else if (this.carryLen + n > this.maxLineBytes) {
+      this.skipping = true;
+      this.skipped = this.carryLen + n;
+      this.carryLen = 0;
+    } else {
+      this.append(chunk, start, end);
+    }
+  }
+
+  private append(chunk: Buffer, start: number, end: number): void {
+    const need = this.carryLen + (end - start);
+    if (need > this.carry.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.carry.length * 2, 4096));
+      this.carry.copy(next, 0, 0, this.carryLen);
+      this.carry = next;
+    }
+    chunk.copy(this.carry, this.carryLen, start, end);
+    this.carryLen = need;
+  }
+}

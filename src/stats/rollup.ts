@@ -1,0 +1,191 @@
+import type { MetricRecord } from '../schema.js';
+import { DurationHistogram, type HistogramData } from './duration-histogram.js';
+
+/**
+ * Everything a report needs from a set of records, in mergeable form: a rollup of a window, a
+ * minute, a file or a worker's byte range. Two rollups merged give what one rollup fed both sets
+ * of records gives, so every path (report, watch, serve, cache) prints the same numbers.
+ */
+
+export class StageStats {
+  readonly durations = new DurationHistogram();
+  errors = 0;
+
+  merge(other: StageStats): void {
+    this.durations.merge(other.durations);
+    this.errors += other.errors;
+  }
+}
+
+export const MINUTE_MS = 60_000;
+
+export interface RollupData {
+  records: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  stages: Record<string, { durations: HistogramData; errors: number }>;
+  models: Record<string, { durations: HistogramData; errors: number }>;
+  cacheHits: number;
+  cacheMisses: number;
+  tokenRecords: number;
+  tokens: number;
+  cost: number;
+  queueSamples: number;
+  queueSum: number;
+  queueMax: number;
+  lastQueueTs: number | null;
+  lastQueueDepth: number;
+  depthByMinute: Array<[number, number]>;
+}
+
+export class Rollup {
+  records = 0;
+  firstTs = Infinity;
+  lastTs = -Infinity;
+  /** Stage records by stage name. A Map: stage names are untrusted text (e.g. "__proto__"). */
+  readonly stages = new Map<string, StageStats>();
+  /** `llm` records by model. */
+  readonly models = new Map<string, StageStats>();
+  cacheHits = 0;
+  cacheMisses = 0;
+  /** Records that carry `llmTokens`. */
+  tokenRecords = 0;
+  tokens = 0;
+  cost = 0;
+  queueSamples = 0;
+  queueSum = 0;
+  queueMax = 0;
+  lastQueueTs = -Infinity;
+  lastQueueDepth = 0;
+  /** Start of minute (epoch ms) → the largest queue depth sampled in it. */
+  readonly depthByMinute = new Map<number, number>();
+
+  add(r: MetricRecord): void {
+    this.records++;
+    if (r.ts < this.firstTs) this.firstTs = r.ts;
+    if (r.ts > this.lastTs) this.lastTs = r.ts;
+    if (r.type === 'queue') {
+      this.addQueue(r.ts, r.depth);
+      return;
+    }
+    if (r.type === 'stage') {
+      const s = statsFor(this.stages, r.stage);
+      s.durations.add(r.durationMs);
+      if (!r.success) s.errors++;
+    } else {
+      const s = statsFor(this.models, r.model);
+      if (r.durationMs !== undefined) s.durations.add(r.durationMs);
+      if (!r.success) s.errors++;
+    }
+    if (r.cacheHit === true) this.cacheHits++;
+    else if (r.cacheHit === false) this.cacheMisses++;
+    if (r.llmTokens !== undefined) {
+      this.tokenRecords++;
+      this.tokens += r.llmTokens;
+    }
+    if (r.llmCost !== undefined) this.cost += r.llmCost;
+  }
+
+  private addQueue(ts: number, depth: number): void {
+    this.queueSamples++;
+    this.queueSum += depth;
+    if (depth > this.queueMax) this.queueMax = depth;
+    // Ties on ts keep the later-read sample, as a tail of the log would.
+    if (ts >= this.lastQueueTs) {
+      this.lastQueueTs = ts;
+      this.lastQueueDepth = depth;
+    }
+    const minute = Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+    const prev = this.depthByMinute.get(minute);
+    if (prev === undefined || depth > prev) this.depthByMinute.set(minute, depth);
+  }
+
+  merge(o: Rollup): this {
+    this.records += o.records;
+    if (o.firstTs < this.firstTs) this.firstTs = o.firstTs;
+    if (o.lastTs > this.lastTs) this.lastTs = o.lastTs;
+    for (const [name, s] of o.stages) statsFor(this.stages, name).merge(s);
+    for (const [name, s] of o.models) statsFor(this.models, name).merge(s);
+    this.cacheHits += o.cacheHits;
+    this.cacheMisses += o.cacheMisses;
+    this.tokenRecords += o.tokenRecords;
+    this.tokens += o.tokens;
+    this.cost += o.cost;
+    this.queueSamples += o.queueSamples;
+    this.queueSum += o.queueSum;
+    if (o.queueMax > this.queueMax) this.queueMax = o.queueMax;
+    if (o.queueSamples > 0 && o.lastQueueTs >= this.lastQueueTs) {
+      this.lastQueueTs = o.lastQueueTs;
+      this.lastQueueDepth = o.lastQueueDepth;
+    }
+    for (const [minute, depth] of o.depthByMinute) {
+      const prev = this.depthByMinute.get(minute);
+      if (prev === undefined || depth > prev) this.depthByMinute.set(minute, depth);
+    }
+    return this;
+  }
+
+  toJSON(): RollupData {
+    const statsData = (m: Map<string, StageStats>) => {
+      const out: RollupData['stages'] = Object.create(null);
+      for (const [name, s] of m) out[name] = { durations: s.durations.toJSON(), errors: s.errors };
+      return out;
+    };
+    return {
+      records: this.records,
+      firstTs: this.records === 0 ? null : this.firstTs,
+      lastTs: this.records === 0 ? null : this.lastTs,
+      stages: statsData(this.stages),
+      models: statsData(this.models),
+      cacheHits: this.cacheHits,
+      cacheMisses: this.cacheMisses,
+      tokenRecords: this.tokenRecords,
+      tokens: this.tokens,
+      cost: this.cost,
+      queueSamples: this.queueSamples,
+      queueSum: this.queueSum,
+      queueMax: this.queueMax,
+      lastQueueTs: this.queueSamples === 0 ? null : this.lastQueueTs,
+      lastQueueDepth: this.lastQueueDepth,
+      depthByMinute: [...this.depthByMinute],
+    };
+  }
+
+  static fromJSON(d: RollupData): Rollup {
+    const r = new Rollup();
+    r.records = d.records;
+    r.firstTs = d.firstTs ?? Infinity;
+    r.lastTs = d.lastTs ?? -Infinity;
+    const restore = (into: Map<string, StageStats>, from: RollupData['stages']) => {
+      for (const name of Object.keys(from)) {
+        const s = new StageStats();
+        s.durations.merge(DurationHistogram.fromJSON(from[name]!.durations));
+        s.errors = from[name]!.errors;
+        into.set(name, s);
+      }
+    };
+    restore(r.stages, d.stages);
+    restore(r.models, d.models);
+    r.cacheHits = d.cacheHits;
+    r.cacheMisses = d.cacheMisses;
+    r.tokenRecords = d.tokenRecords;
+    r.tokens = d.tokens;
+    r.cost = d.cost;
+    r.queueSamples = d.queueSamples;
+    r.queueSum = d.queueSum;
+    r.queueMax = d.queueMax;
+    r.lastQueueTs = d.lastQueueTs ?? -Infinity;
+    r.lastQueueDepth = d.lastQueueDepth;
+    for (const [minute, depth] of d.depthByMinute) r.depthByMinute.set(minute, depth);
+    return r;
+  }
+}
+
+function statsFor(map: Map<string, StageStats>, name: string): StageStats {
+  let s = map.get(name);
+  if (s === undefined) {
+    s = new StageStats();
+    map.set(name, s);
+  }
+  return s;
+}
