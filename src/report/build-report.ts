@@ -35,7 +35,7 @@ export function buildFromRollup(
 
   const stageBreakdown: Record<string, StageBreakdown> = Object.create(null);
   const wanted = o.stages && o.stages.length > 0 ? new Set(o.stages) : undefined;
-  for (const name of [...w.stages.keys()].sort()) {
+  for (const name of orderStages([...w.stages.keys()])) {
     if (!wanted || wanted.has(name)) stageBreakdown[name] = breakdown(w.stages.get(name)!);
   }
   const modelBreakdown: Record<string, StageBreakdown> = Object.create(null);
@@ -86,6 +86,14 @@ export function buildFromRollup(
     files: o.files,
     malformed: o.malformed,
   };
+}
+
+const CONVENTIONAL = ['preprocess', 'classify', 'decide', 'extract'];
+
+/** Pipeline order for the conventional stages, then the others by name, `total` last. */
+export function orderStages(names: string[]): string[] {
+  const rank = (n: string) => (n === 'total' ? 1e9 : CONVENTIONAL.includes(n) ? CONVENTIONAL.indexOf(n) : CONVENTIONAL.length);
+  return names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** `total` when the window has it, else the stage with the most records (ties: first by name). */

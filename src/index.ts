@@ -1,0 +1,21 @@
+// The library surface: named re-exports only.
+export { getPerformanceMonitor, PerformanceMonitor, type MonitorOptions } from './monitor.js';
+export { createRecorder, type Recorder, type RecorderOptions, type RecorderStats } from './record/recorder.js';
+export type { MetricMetadata, LlmCall } from './record/line-format.js';
+export { logFileName, perfmonFileHour } from './record/file-name.js';
+export { pruneExpired, type PruneOptions } from './record/retention.js';
+export { parseRecord, validateRecord, type MetricRecord, type StageRecord, type QueueRecord, type LlmRecord, type ParseResult } from './schema.js';
+export { generateReport, type ReportOptions } from './report/generate-report.js';
+export { readWindow, latestTimestamp, type ReadWindowOptions, type WindowData, type Until } from './report/read-window.js';
+export { buildReport } from './report/build-report.js';
+export type * from './report/types.js';
+export { WindowAccumulator, reportBounds, type ReportBounds } from './report/window-accumulator.js';
+export { DurationHistogram, type HistogramData } from './stats/duration-histogram.js';
+export { Rollup, StageStats } from './stats/rollup.js';
+export { listLogFiles, type LogFile } from './read/list-files.js';
+export { LineSplitter, type LineSink } from './read/line-splitter.js';
+export { readLogFile, recordLineSink } from './read/read-log-file.js';
+export { MalformedLog, type MalformedLine, type MalformedSummary } from './read/malformed.js';
+export { loadConfig, DEFAULT_CONFIG, type PerfmonConfig, type AlertThresholds, type ConfigOverrides } from './config.js';
+export { parseWindow, parseUntil } from './duration.js';
+export { PerfmonError } from './errors.js';
