@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, one after another, each printing its own table.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+for (const bench of ['report.js']) {
+  const r = spawnSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
