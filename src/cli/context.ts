@@ -11,6 +11,11 @@ export interface CliIO {
   now: () => number;
 }
 
+/** What a run reports back besides its output: commands like `issues` choose the exit code. */
+export interface CliRun {
+  exitCode: number;
+}
+
 export interface CommonOptions {
   dir?: string[];
   config?: string;

@@ -2,14 +2,18 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { isPerfmonError } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { issuesCommand } from './commands/issues.js';
+import { promCommand } from './commands/prom.js';
+import { realtimeCommand } from './commands/realtime.js';
 import { pruneCommand } from './commands/prune.js';
 import { recordCommand } from './commands/record.js';
 import { reportCommand } from './commands/report.js';
-import type { CliIO } from './context.js';
+import type { CliIO, CliRun } from './context.js';
+import { formatNagiosUnknown } from '../export/nagios.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function createProgram(io: CliIO): Command {
+export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command {
   const program = new Command('perfmon')
     .description('Monitor multi-stage pipelines from their NDJSON metric logs.')
     .version(version, '-V, --version')
@@ -20,8 +24,9 @@ export function createProgram(io: CliIO): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const make of [reportCommand, configCommand, recordCommand, pruneCommand]) {
-    const cmd = make(io);
+  const commands = [reportCommand, issuesCommand, realtimeCommand, promCommand, configCommand, recordCommand, pruneCommand];
+  for (const make of commands) {
+    const cmd = make(io, run);
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     program.addCommand(cmd);
   }
@@ -38,24 +43,35 @@ Run "perfmon <command> --help" for a command's options.`,
   return program;
 }
 
-/** Runs the CLI and returns the exit code; errors a user can cause print one line. */
+/**
+ * Runs the CLI and returns the exit code; errors a user can cause print one line. For `issues`,
+ * every failure to evaluate exits 3 (the monitoring-plugin UNKNOWN), with a Nagios line when
+ * that format was asked for.
+ */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  const program = createProgram(io);
+  const run: CliRun = { exitCode: 0 };
+  const program = createProgram(io, run);
+  const isIssues = argv.find((a) => !a.startsWith('-')) === 'issues';
+  const unknown = (code: number, message: string): number => {
+    if (!isIssues) return code;
+    if (/(^|\s)(-f|--format)(=|\s+)nagios\b/.test(argv.join(' '))) io.stdout.write(formatNagiosUnknown(message));
+    return 3;
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return run.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version "errors" are successes; usage errors were already printed by commander.
-      return e.exitCode === 0 ? 0 : 2;
+      return e.exitCode === 0 ? 0 : unknown(2, e.message);
     }
     if (isPerfmonError(e)) {
       io.stderr.write(`perfmon: ${e.message}\n`);
       if (argv.includes('--debug')) io.stderr.write(`${e.stack}\n`);
-      return e.exitCode;
+      return unknown(e.exitCode, e.message);
     }
     io.stderr.write(`perfmon: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
     io.stderr.write(argv.includes('--debug') ? `${(e as Error)?.stack}\n` : '(run with --debug for the stack trace; this is a bug, please report it)\n');
-    return 1;
+    return unknown(1, (e as Error)?.message ?? String(e));
   }
 }

@@ -76,6 +76,7 @@ export function buildFromRollup(
     },
     queueMetrics: {
       currentDepth: acc.latestQueueDepth,
+      samples: w.queueSamples,
       averageDepth: w.queueSamples === 0 ? 0 : w.queueSum / w.queueSamples,
       maxDepth: w.queueMax,
       depthHistory: [...w.depthByMinute]

@@ -45,6 +45,8 @@ export interface DepthPoint {
 
 export interface QueueMetrics {
   currentDepth: number;
+  /** Queue samples in the window. */
+  samples: number;
   averageDepth: number;
   maxDepth: number;
   depthHistory: DepthPoint[];
