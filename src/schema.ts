@@ -142,7 +142,7 @@ function isNonNegative(v: unknown): v is number {
 
 // ISO-8601 with a time zone designator. A time without a zone is ambiguous (local time?), so it
 // is malformed rather than guessed.
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
 /** `ts` as epoch milliseconds, or undefined when it is neither a zoned ISO-8601 time nor finite epoch ms. */
 export function parseTimestamp(ts: unknown): number | undefined {
@@ -150,7 +150,13 @@ export function parseTimestamp(ts: unknown): number | undefined {
   if (typeof ts !== 'string') return undefined;
   const fast = parseIsoUtcMillis(ts);
   if (fast !== undefined) return fast;
-  if (!ISO_RE.test(ts)) return undefined;
+  const m = ISO_RE.exec(ts);
+  if (!m) return undefined;
+  // Date.parse rolls impossible dates over (2026-02-30 → 2026-03-02) and accepts 24:00: reject them.
+  const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) {
+    return undefined;
+  }
   const ms = Date.parse(ts);
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -171,7 +177,7 @@ export function parseIsoUtcMillis(s: string): number | undefined {
   } else {
     const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || s[4] !== '-' || s[7] !== '-') return undefined;
-    dayMs = Date.UTC(y, mo - 1, d);
+    dayMs = utcDay(y, mo - 1, d);
     cachedDayKey = day;
     cachedDayMs = dayMs;
   }
@@ -192,5 +198,10 @@ function digits(s: string, at: number, n: number): number {
 }
 
 function daysInMonth(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return new Date(utcDay(y, m, 0)).getUTCDate();
+}
+
+/** Date.UTC, except that years 0–99 are not taken as 1900–1999. */
+function utcDay(y: number, monthIndex: number, d: number): number {
+  return new Date(0).setUTCFullYear(y, monthIndex, d);
 }

@@ -33,6 +33,16 @@ export function bucketUpperBound(i: number): number {
   return Math.pow(GAMMA, i);
 }
 
+/**
+ * ceil(p/100 · n) without floating-point noise: (99.9 / 100) · 1000 is 999.0000000000001, whose
+ * ceiling would be rank 1000 (the maximum) instead of 999.
+ */
+export function nearestRank(p: number, n: number): number {
+  const x = (p / 100) * n;
+  const r = Math.round(x);
+  return Math.abs(x - r) <= 1e-12 * Math.max(1, x) ? r : Math.ceil(x);
+}
+
 /** Plain-data form, for worker messages and the on-disk cache. */
 export interface HistogramData {
   offset: number;
@@ -96,7 +106,7 @@ export class DurationHistogram {
    */
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    const rank = Math.max(1, nearestRank(p, this.count));
     if (rank === this.count) return this.max;
     if (rank === 1) return this.min;
     let seen = this.zero;

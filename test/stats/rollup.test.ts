@@ -1,0 +1,364 @@
+import { describe, expect, it } from 'vitest';
+import { MINUTE_MS, Rollup } from '../../src/stats/rollup.js';
+import type { LlmRecord, MetricRecord, QueueRecord, StageRecord } from '../../src/schema.js';
+
+const T0 = Date.UTC(2026, 10, 27, 9, 0, 0); // 2026-11-27T09:00:00Z, a whole minute
+
+function stage(ts: number, name: string, durationMs: number, extra: Partial<StageRecord> = {}): StageRecord {
+  return {
+    type: 'stage',
+    ts,
+    stage: name,
+    durationMs,
+    success: true,
+    llmTokens: undefined,
+    llmCost: undefined,
+    cacheHit: undefined,
+    model: undefined,
+    error: undefined,
+    signalId: undefined,
+    ...extra,
+  };
+}
+
+function llm(ts: number, model: string, extra: Partial<LlmRecord> = {}): LlmRecord {
+  return {
+    type: 'llm',
+    ts,
+    model,
+    durationMs: undefined,
+    success: true,
+    llmTokens: undefined,
+    llmCost: undefined,
+    cacheHit: undefined,
+    ...extra,
+  };
+}
+
+function queue(ts: number, depth: number): QueueRecord {
+  return { type: 'queue', ts, depth };
+}
+
+function rollupOf(records: readonly MetricRecord[]): Rollup {
+  const r = new Rollup();
+  for (const rec of records) r.add(rec);
+  return r;
+}
+
+/**
+ * Everything observable about a rollup, in comparable plain form. Float sums (cost, duration sums)
+ * depend on addition order, so `approx` rounds them to 12 significant digits for merge comparisons.
+ */
+function summary(r: Rollup, approx = false) {
+  const f = (x: number) => (approx ? Number(x.toPrecision(12)) : x);
+  const stats = (m: Rollup['stages']) =>
+    Object.fromEntries(
+      [...m.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, s]) => [
+          name,
+          {
+            count: s.durations.count,
+            sum: f(s.durations.sum),
+            min: s.durations.min,
+            max: s.durations.max,
+            p50: s.durations.percentile(50),
+            p95: s.durations.percentile(95),
+            p99: s.durations.percentile(99),
+            errors: s.errors,
+          },
+        ]),
+    );
+  return {
+    records: r.records,
+    firstTs: r.firstTs,
+    lastTs: r.lastTs,
+    stageNames: [...r.stages.keys()].sort(),
+    stages: stats(r.stages),
+    models: stats(r.models),
+    cacheHits: r.cacheHits,
+    cacheMisses: r.cacheMisses,
+    tokenRecords: r.tokenRecords,
+    tokens: r.tokens,
+    cost: f(r.cost),
+    queueSamples: r.queueSamples,
+    queueSum: r.queueSum,
+    queueMax: r.queueMax,
+    lastQueueTs: r.lastQueueTs,
+    lastQueueDepth: r.lastQueueDepth,
+    depthByMinute: [...r.depthByMinute.entries()].sort((a, b) => a[0] - b[0]),
+  };
+}
+
+/** Deterministic pseudo-random records across many minutes and all three types. */
+function randomRecords(n: number, seed: number): MetricRecord[] {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const stages = ['preprocess', 'classify', 'decide', 'extract', 'total', '__proto__', 'constructor'];
+  const out: MetricRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = T0 + Math.floor(rand() * 30 * MINUTE_MS);
+    const u = rand();
+    if (u < 0.2) {
+      out.push(queue(ts, Math.floor(rand() * 200)));
+    } else if (u < 0.35) {
+      out.push(
+        llm(ts, rand() < 0.5 ? 'gpt-4o' : 'gpt-4o-mini', {
+          durationMs: rand() < 0.9 ? rand() * 3000 : undefined,
+          success: rand() > 0.1,
+          llmTokens: rand() < 0.8 ? Math.floor(rand() * 1000) : undefined,
+          llmCost: rand() < 0.8 ? rand() / 100 : undefined,
+          cacheHit: rand() < 0.3 ? undefined : rand() < 0.5,
+        }),
+      );
+    } else {
+      out.push(
+        stage(ts, stages[Math.floor(rand() * stages.length)]!, rand() * 5000, {
+          success: rand() > 0.05,
+          llmTokens: rand() < 0.3 ? Math.floor(rand() * 500) : undefined,
+          llmCost: rand() < 0.3 ? rand() / 1000 : undefined,
+          cacheHit: rand() < 0.5 ? undefined : rand() < 0.4,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+describe('Rollup.add', () => {
+  it('counts stage records, durations and errors per stage', () => {
+    const r = rollupOf([
+      stage(T0 + 1000, 'classify', 800),
+      stage(T0 + 2000, 'classify', 900, { success: false, error: 'timeout' }),
+      stage(T0 + 3000, 'classify', 1000),
+      stage(T0 + 500, 'total', 1200, { success: false }),
+    ]);
+    expect(r.records).toBe(4);
+    expect(r.firstTs).toBe(T0 + 500);
+    expect(r.lastTs).toBe(T0 + 3000);
+    expect([...r.stages.keys()].sort()).toEqual(['classify', 'total']);
+    const c = r.stages.get('classify')!;
+    expect(c.durations.count).toBe(3);
+    expect(c.durations.sum).toBe(2700);
+    expect(c.durations.min).toBe(800);
+    expect(c.durations.max).toBe(1000);
+    expect(c.errors).toBe(1);
+    const t = r.stages.get('total')!;
+    expect(t.durations.count).toBe(1); // failed records still count in durations
+    expect(t.errors).toBe(1);
+    expect(r.models.size).toBe(0);
+    expect(r.queueSamples).toBe(0);
+  });
+
+  it('counts cache hits and misses only from boolean cacheHit', () => {
+    const r = rollupOf([
+      stage(T0, 'classify', 1, { cacheHit: true }),
+      stage(T0, 'classify', 1, { cacheHit: false }),
+      stage(T0, 'classify', 1, { cacheHit: false }),
+      stage(T0, 'classify', 1), // no cacheHit: neither
+      llm(T0, 'gpt-4o', { cacheHit: true }),
+    ]);
+    expect(r.cacheHits).toBe(2);
+    expect(r.cacheMisses).toBe(2);
+  });
+
+  it('sums tokens and cost from stage and llm records; tokenRecords counts carriers of llmTokens', () => {
+    const r = rollupOf([
+      stage(T0, 'classify', 10, { llmTokens: 450, llmCost: 0.0023 }),
+      stage(T0, 'decide', 10, { llmTokens: 0 }), // zero tokens still a token record
+      stage(T0, 'extract', 10, { llmCost: 0.01 }), // cost without tokens
+      stage(T0, 'total', 10),
+      llm(T0, 'gpt-4o', { durationMs: 1830, llmTokens: 900, llmCost: 0.009 }),
+      queue(T0, 5),
+    ]);
+    expect(r.tokenRecords).toBe(3);
+    expect(r.tokens).toBe(1350);
+    expect(r.cost).toBeCloseTo(0.0023 + 0.01 + 0.009, 12);
+  });
+
+  it('groups llm records by model, with optional durations and errors', () => {
+    const r = rollupOf([
+      llm(T0, 'gpt-4o', { durationMs: 1000 }),
+      llm(T0, 'gpt-4o', { durationMs: 3000, success: false }),
+      llm(T0, 'gpt-4o'), // no duration: counted as an error-free call but not a duration sample
+      llm(T0, 'gpt-4o-mini', { durationMs: 200, success: false }),
+    ]);
+    expect(r.records).toBe(4);
+    expect(r.stages.size).toBe(0);
+    const big = r.models.get('gpt-4o')!;
+    expect(big.durations.count).toBe(2);
+    expect(big.durations.sum).toBe(4000);
+    expect(big.errors).toBe(1);
+    const mini = r.models.get('gpt-4o-mini')!;
+    expect(mini.durations.count).toBe(1);
+    expect(mini.errors).toBe(1);
+  });
+
+  it('tracks queue sum, max, latest sample and per-minute max', () => {
+    const r = rollupOf([
+      queue(T0 + 10_000, 5),
+      queue(T0 + 50_000, 40), // same minute, larger
+      queue(T0 + 59_999, 7), // same minute, smaller: minute keeps 40
+      queue(T0 + MINUTE_MS + 1, 3),
+      queue(T0 + 5 * MINUTE_MS, 12), // newest
+      queue(T0 + 2 * MINUTE_MS, 90), // read later but older: not the latest
+    ]);
+    expect(r.queueSamples).toBe(6);
+    expect(r.queueSum).toBe(5 + 40 + 7 + 3 + 12 + 90);
+    expect(r.queueMax).toBe(90);
+    expect(r.lastQueueTs).toBe(T0 + 5 * MINUTE_MS);
+    expect(r.lastQueueDepth).toBe(12);
+    expect([...r.depthByMinute.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [T0, 40],
+      [T0 + MINUTE_MS, 3],
+      [T0 + 2 * MINUTE_MS, 90],
+      [T0 + 5 * MINUTE_MS, 12],
+    ]);
+    // queue records do not touch stage data
+    expect(r.stages.size).toBe(0);
+    expect(r.tokenRecords).toBe(0);
+  });
+
+  it('depthByMinute keys are minute starts, also before 1970', () => {
+    const before = -90_000; // 1969-12-31T23:58:30Z, minute starts at -120000
+    const r = rollupOf([queue(before, 4), queue(-120_000, 2), queue(-60_001, 9)]);
+    expect([...r.depthByMinute.entries()]).toEqual([[-120_000, 9]]);
+  });
+
+  it('ties on queue ts keep the later-read sample', () => {
+    const r = rollupOf([queue(T0, 1), queue(T0, 2)]);
+    expect(r.lastQueueDepth).toBe(2);
+  });
+
+  it('a stage named "__proto__" or "constructor" works like any other', () => {
+    const r = rollupOf([
+      stage(T0, '__proto__', 10),
+      stage(T0, '__proto__', 30, { success: false }),
+      stage(T0, 'constructor', 20),
+      stage(T0, 'toString', 5),
+      stage(T0, 'hasOwnProperty', 6),
+    ]);
+    expect(r.stages.size).toBe(4);
+    expect(r.stages.get('__proto__')!.durations.count).toBe(2);
+    expect(r.stages.get('__proto__')!.errors).toBe(1);
+    expect(r.stages.get('constructor')!.durations.sum).toBe(20);
+    // nothing leaked onto Object.prototype
+    expect(({} as Record<string, unknown>).durations).toBeUndefined();
+    expect(({} as Record<string, unknown>).errors).toBeUndefined();
+
+    const back = Rollup.fromJSON(JSON.parse(JSON.stringify(r.toJSON())));
+    expect([...back.stages.keys()].sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+    expect(back.stages.get('__proto__')!.durations.count).toBe(2);
+    expect(back.stages.get('__proto__')!.errors).toBe(1);
+    expect(back.stages.get('constructor')!.durations.sum).toBe(20);
+    expect(summary(back)).toEqual(summary(r));
+
+    const merged = new Rollup().merge(r).merge(back);
+    expect(merged.stages.get('__proto__')!.durations.count).toBe(4);
+    expect(merged.stages.get('constructor')!.durations.count).toBe(2);
+  });
+
+  it('an llm model named "__proto__" round-trips too', () => {
+    const r = rollupOf([llm(T0, '__proto__', { durationMs: 5 })]);
+    const back = Rollup.fromJSON(JSON.parse(JSON.stringify(r)));
+    expect(back.models.get('__proto__')!.durations.count).toBe(1);
+  });
+});
+
+describe('Rollup.merge', () => {
+  it('two rollups merged equal one rollup fed both sets of records', () => {
+    const records = randomRecords(4000, 1);
+    const single = rollupOf(records);
+    for (const cut of [0, 1, 1234, 3999, 4000]) {
+      const merged = rollupOf(records.slice(0, cut)).merge(rollupOf(records.slice(cut)));
+      expect(summary(merged, true), `cut at ${cut}`).toEqual(summary(single, true));
+    }
+  });
+
+  it('many per-minute rollups merged equal one pass', () => {
+    const records = randomRecords(3000, 2);
+    const byMinute = new Map<number, MetricRecord[]>();
+    for (const rec of records) {
+      const m = Math.floor(rec.ts / MINUTE_MS);
+      if (!byMinute.has(m)) byMinute.set(m, []);
+      byMinute.get(m)!.push(rec);
+    }
+    const total = new Rollup();
+    for (const recs of byMinute.values()) total.merge(rollupOf(recs));
+    expect(summary(total, true)).toEqual(summary(rollupOf(records), true));
+  });
+
+  it('latest queue sample follows the newest ts regardless of merge order', () => {
+    const older = rollupOf([queue(T0, 11)]);
+    const newer = rollupOf([queue(T0 + 1000, 22)]);
+    expect(new Rollup().merge(older).merge(newer).lastQueueDepth).toBe(22);
+    expect(new Rollup().merge(newer).merge(older).lastQueueDepth).toBe(22);
+    // a rollup without queue samples does not reset the latest depth
+    const noQueue = rollupOf([stage(T0 + 5000, 'x', 1)]);
+    const m = rollupOf([queue(T0, 8)]).merge(noQueue);
+    expect(m.lastQueueDepth).toBe(8);
+    expect(m.lastQueueTs).toBe(T0);
+  });
+
+  it('per-minute depth keeps the max across merged rollups', () => {
+    const a = rollupOf([queue(T0 + 1, 10), queue(T0 + MINUTE_MS, 1)]);
+    const b = rollupOf([queue(T0 + 2, 30), queue(T0 + MINUTE_MS + 5, 0)]);
+    const m = a.merge(b);
+    expect(m.depthByMinute.get(T0)).toBe(30);
+    expect(m.depthByMinute.get(T0 + MINUTE_MS)).toBe(1);
+    expect(m.queueMax).toBe(30);
+    expect(m.queueSamples).toBe(4);
+  });
+
+  it('merging empty rollups changes nothing', () => {
+    const r = rollupOf(randomRecords(200, 3));
+    const before = summary(r);
+    r.merge(new Rollup());
+    expect(summary(r)).toEqual(before);
+    expect(summary(new Rollup().merge(new Rollup()))).toEqual(summary(new Rollup()));
+  });
+});
+
+describe('Rollup toJSON / fromJSON', () => {
+  it('round-trips through JSON.stringify', () => {
+    const r = rollupOf(randomRecords(3000, 4));
+    const text = JSON.stringify(r.toJSON());
+    const back = Rollup.fromJSON(JSON.parse(text));
+    expect(summary(back)).toEqual(summary(r));
+    // and again: the serialised form is stable
+    expect(JSON.stringify(back.toJSON())).toBe(text);
+  });
+
+  it('an empty rollup round-trips (no Infinity lost as null)', () => {
+    const back = Rollup.fromJSON(JSON.parse(JSON.stringify(new Rollup().toJSON())));
+    expect(back.records).toBe(0);
+    expect(back.firstTs).toBe(Infinity);
+    expect(back.lastTs).toBe(-Infinity);
+    expect(back.lastQueueTs).toBe(-Infinity);
+    // behaves as empty afterwards: the first record sets first/last ts
+    back.add(queue(T0, 3));
+    expect(back.firstTs).toBe(T0);
+    expect(back.lastTs).toBe(T0);
+    expect(back.lastQueueDepth).toBe(3);
+  });
+
+  it('restored rollups merge like the originals', () => {
+    const recs = randomRecords(2000, 5);
+    const a = rollupOf(recs.slice(0, 700));
+    const b = rollupOf(recs.slice(700));
+    const viaJson = Rollup.fromJSON(JSON.parse(JSON.stringify(a))).merge(Rollup.fromJSON(JSON.parse(JSON.stringify(b))));
+    expect(summary(viaJson, true)).toEqual(summary(rollupOf(recs), true));
+  });
+
+  it('restored rollup keeps accepting records', () => {
+    const recs = randomRecords(500, 6);
+    const back = Rollup.fromJSON(JSON.parse(JSON.stringify(rollupOf(recs.slice(0, 250)))));
+    for (const rec of recs.slice(250)) back.add(rec);
+    expect(summary(back)).toEqual(summary(rollupOf(recs)));
+  });
+});
