@@ -4,7 +4,7 @@ import { colorFor } from './text.js';
 
 /** The outside world of a CLI run, injected so tests drive the program without a process. */
 export interface CliIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;

@@ -5,6 +5,7 @@ import { configCommand } from './commands/config.js';
 import { issuesCommand } from './commands/issues.js';
 import { promCommand } from './commands/prom.js';
 import { realtimeCommand } from './commands/realtime.js';
+import { watchCommand } from './commands/watch.js';
 import { pruneCommand } from './commands/prune.js';
 import { recordCommand } from './commands/record.js';
 import { reportCommand } from './commands/report.js';
@@ -24,7 +25,7 @@ export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  const commands = [reportCommand, issuesCommand, realtimeCommand, promCommand, configCommand, recordCommand, pruneCommand];
+  const commands = [reportCommand, issuesCommand, watchCommand, realtimeCommand, promCommand, configCommand, recordCommand, pruneCommand];
   for (const make of commands) {
     const cmd = make(io, run);
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

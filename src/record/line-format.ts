@@ -37,7 +37,7 @@ export function isoTime(ms: number): string {
 
 export function stageLine(ts: number, stage: string, durationMs: number, m: MetricMetadata | undefined): string {
   let line = `{"ts":"${isoTime(ts)}","stage":${JSON.stringify(stage)},"durationMs":${durationMs}`;
-  if (m !== undefined) {
+  if (m !== undefined && m !== null) {
     line += `,"success":${m.success !== false}`;
     if (m.error !== undefined) line += `,"error":${JSON.stringify(String(m.error))}`;
     if (m.signalId !== undefined) line += `,"signalId":${JSON.stringify(String(m.signalId))}`;

@@ -100,36 +100,44 @@ class FileRecorder implements Recorder {
   }
 
   recordMetric(stage: string, durationMs: number, metadata?: MetricMetadata): void {
-    if (!this.accept(stage, durationMs, metadata)) return;
-    this.push(stageLine(this.now(), stage, durationMs, metadata));
+    this.guard(() => {
+      if (!this.accept(stage, durationMs, metadata)) return;
+      this.push(stageLine(this.now(), stage, durationMs, metadata));
+    });
   }
 
   recordError(stage: string, error: string | Error, durationMs = 0, metadata?: MetricMetadata): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.recordMetric(stage, durationMs, { ...metadata, success: false, error: message });
+    this.guard(() => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.recordMetric(stage, durationMs, { ...metadata, success: false, error: message });
+    });
   }
 
   recordQueueDepth(depth: number): void {
-    if (this.closed) this.drop('recorder is closed');
-    else if (!isCount(depth)) this.drop(`queue depth must be a finite number >= 0, got ${String(depth)}`);
-    else this.push(queueLine(this.now(), depth));
+    this.guard(() => {
+      if (this.closed) this.drop('recorder is closed');
+      else if (!isCount(depth)) this.drop(`queue depth must be a finite number >= 0, got ${String(depth)}`);
+      else this.push(queueLine(this.now(), depth));
+    });
   }
 
   recordLLMCall(call: LlmCall): void {
-    if (this.closed) {
-      this.drop('recorder is closed');
-      return;
-    }
-    if (call === null || typeof call !== 'object') {
-      this.drop('recordLLMCall takes an object');
-      return;
-    }
-    const bad =
-      call.durationMs !== undefined && !isCount(call.durationMs)
-        ? `durationMs must be a finite number >= 0, got ${String(call.durationMs)}`
-        : badMetadata(call);
-    if (bad !== undefined) this.drop(bad);
-    else this.push(llmLine(this.now(), { ...call, model: call.model || 'unknown' }));
+    this.guard(() => {
+      if (this.closed) {
+        this.drop('recorder is closed');
+        return;
+      }
+      if (call === null || typeof call !== 'object') {
+        this.drop('recordLLMCall takes an object');
+        return;
+      }
+      const bad =
+        call.durationMs !== undefined && !isCount(call.durationMs)
+          ? `durationMs must be a finite number >= 0, got ${String(call.durationMs)}`
+          : badMetadata(call);
+      if (bad !== undefined) this.drop(bad);
+      else this.push(llmLine(this.now(), { ...call, model: call.model || 'unknown' }));
+    });
   }
 
   flush(): void {
@@ -138,11 +146,13 @@ class FileRecorder implements Recorder {
     const lines = this.lines;
     this.lines = [];
     this.chars = 0;
+    const writtenBefore = this.counts.written;
     try {
       this.openForHour(Math.floor(this.now() / HOUR_MS));
       this.writeBatches(lines);
     } catch (e) {
-      this.counts.failed += lines.length;
+      // Batches written before the failure are on disk (and counted in `written`): only the rest is lost.
+      this.counts.failed += lines.length - (this.counts.written - writtenBefore);
       this.warnOnce(e as NodeJS.ErrnoException);
     }
   }
@@ -158,6 +168,18 @@ class FileRecorder implements Recorder {
 
   stats(): RecorderStats {
     return { ...this.counts, buffered: this.lines.length };
+  }
+
+  /**
+   * Recording never throws into the pipeline: a value that cannot even be turned into text
+   * (a BigInt stage, an object without toString) is dropped and counted like any bad argument.
+   */
+  private guard(record: () => void): void {
+    try {
+      record();
+    } catch (e) {
+      this.drop(`a value could not be formatted: ${e instanceof Error ? e.message : 'unknown error'}`);
+    }
   }
 
   private accept(stage: string, durationMs: number, metadata: MetricMetadata | undefined): boolean {

@@ -1,0 +1,175 @@
+import { watch as chokidarWatch } from 'chokidar';
+import { Command } from 'commander';
+import ndjson from 'ndjson';
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseWindow } from '../../duration.js';
+import { PerfmonError } from '../../errors.js';
+import { IssueTracker, type IssueTransition } from '../../watch/issue-tracker.js';
+import { LiveMonitor, type LiveSnapshot } from '../../watch/live-monitor.js';
+import { WebhookNotifier } from '../../watch/webhook.js';
+import { collect, resolveCommon, stdoutColor, type CliIO, type CommonOptions } from '../context.js';
+import { formatSummary, formatTransition, renderScreen } from '../format-watch.js';
+import { windowLabel } from '../text.js';
+
+interface WatchFlags extends CommonOptions {
+  window: string;
+  interval?: string;
+  json?: boolean;
+  webhook?: string;
+  alertCooldown: string;
+  screen: boolean;
+}
+
+/** How often the directory is re-scanned even without a change event (events can be missed). */
+export const RESCAN_MS = 1000;
+const REDRAW_MS = 1000;
+
+export function watchCommand(io: CliIO): Command {
+  return new Command('watch')
+    .description('follow the log directory live: a summary every interval, issues when they appear and clear')
+    .option('-d, --dir <dir>', 'log directory; repeat to follow several', collect)
+    .option('-w, --window <duration>', 'the window the live picture covers (whole minutes)', '30m')
+    .option('-i, --interval <duration>', 'how often to print a summary: minutes (10) or 30s/5m (default: logIntervalMinutes)')
+    .option('--json', 'print one PerformanceReport (with its issues) per interval, as NDJSON')
+    .option('--webhook <url>', 'POST each issue transition as JSON (Slack-compatible "text")')
+    .option('--alert-cooldown <duration>', 'at most one webhook post per issue per this long', '10m')
+    .option('--no-screen', 'on a terminal, print summary blocks instead of the live screen')
+    .option('-c, --config <file>', 'configuration file')
+    .addHelpText(
+      'after',
+      `
+On a terminal, watch shows a live screen redrawn every second; piped, it prints one summary block
+per interval, and one line whenever an issue is raised, changes severity or clears.
+
+Examples:
+  perfmon watch --window 30m --interval 5m
+  perfmon watch --json --interval 1m | jq -c '{t: .window.until, p95: .p95TotalTime}'
+  perfmon watch --webhook https://hooks.slack.com/services/… --alert-cooldown 15m`,
+    )
+    .action(async (flags: WatchFlags) => {
+      const { config, dirs } = resolveCommon(io, flags);
+      const windowMinutes = parseWindow(flags.window);
+      const intervalMs = (flags.interval !== undefined ? parseWindow(flags.interval, '--interval') : config.logIntervalMinutes) * 60_000;
+      const cooldownMs = parseWindow(flags.alertCooldown, '--alert-cooldown') * 60_000;
+      if (flags.webhook !== undefined && !/^https?:\/\//i.test(flags.webhook)) {
+        throw new PerfmonError('BAD_ARGUMENT', `invalid --webhook "${flags.webhook}": expected an http:// or https:// URL`, 2);
+      }
+      await runWatch(io, { dirs, windowMinutes, intervalMs, cooldownMs, flags, config });
+    });
+}
+
+interface WatchSetup {
+  dirs: string[];
+  windowMinutes: number;
+  intervalMs: number;
+  cooldownMs: number;
+  flags: WatchFlags;
+  config: ReturnType<typeof resolveCommon>['config'];
+}
+
+async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
+  const c = stdoutColor(io);
+  const screen = s.flags.screen && !s.flags.json && io.stdout.isTTY === true;
+  const missing = await firstMissingDir(s.dirs);
+  if (missing) throw new PerfmonError('DIR_NOT_FOUND', `log directory not found: ${missing} (pass --dir DIR or set PERFMON_DIR)`);
+  const live = new LiveMonitor({ dirs: s.dirs, windowMinutes: s.windowMinutes, config: s.config, now: io.now });
+  await live.poll(); // the window's history, before anything is shown
+
+  const tracker = new IssueTracker();
+  const recent: IssueTransition[] = [];
+  const webhook = s.flags.webhook
+    ? new WebhookNotifier({ url: s.flags.webhook, cooldownMs: s.cooldownMs, now: io.now, source: hostname(), onError: (m) => io.stderr.write(`perfmon: ${m}\n`) })
+    : undefined;
+  const json = s.flags.json ? ndjson.stringify() : undefined;
+  json?.pipe(io.stdout);
+  let last: LiveSnapshot = live.snapshot();
+  // Issues present at start are "raised" at start: the first summary follows straight away.
+  const onTransitions = (snap: LiveSnapshot) => {
+    for (const t of tracker.update(snap.issues, io.now())) {
+      recent.push(t);
+      if (recent.length > 20) recent.shift();
+      if (!screen && !json) io.stdout.write(formatTransition(t, c));
+      webhook?.notify(t);
+    }
+  };
+  const summary = () => {
+    last = live.snapshot();
+    if (json) json.write({ ...last.report, issues: last.issues });
+    else if (!screen) io.stdout.write(formatSummary(last.report, last.issues, c) + '\n');
+  };
+  const draw = () => {
+    if (!screen) return;
+    const frame = renderScreen(last, { width: io.stdout.columns || 100, height: io.stdout.rows || 40, dirs: s.dirs, intervalLabel: windowLabel(s.intervalMs / 60_000), recent }, c);
+    io.stdout.write('\x1b[H\x1b[2J' + frame);
+  };
+
+  let polling = false;
+  const refresh = async () => {
+    if (polling) return;
+    polling = true;
+    try {
+      await live.poll();
+      last = live.snapshot();
+      onTransitions(last);
+    } catch (e) {
+      io.stderr.write(`perfmon: ${(e as Error).message}\n`);
+    } finally {
+      polling = false;
+    }
+  };
+
+  if (screen) io.stdout.write('\x1b[?1049h\x1b[?25l'); // alternate screen, hidden cursor
+  onTransitions(last);
+  summary();
+  draw();
+
+  const watcher = chokidarWatch([...s.dirs], { ignoreInitial: true, depth: 0 });
+  watcher.on('all', () => void refresh());
+  watcher.on('error', () => {}); // the periodic re-scan is the backstop
+  const timers = [setInterval(() => void refresh(), RESCAN_MS), setInterval(summary, s.intervalMs), ...(screen ? [setInterval(draw, REDRAW_MS)] : [])];
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (screen && process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      process.stdin.resume();
+      process.stdin.on('data', (d: Buffer) => {
+        if (d[0] === 0x71 /* q */ || d[0] === 0x03 /* Ctrl-C in raw mode */) stop();
+      });
+    }
+  });
+
+  for (const t of timers) clearInterval(t);
+  await watcher.close();
+  if (screen) {
+    if (process.stdin.isTTY) {
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+    io.stdout.write('\x1b[?25h\x1b[?1049l'); // restore the terminal
+  }
+  await live.poll().catch(() => {});
+  last = live.snapshot();
+  onTransitions(last);
+  if (json) {
+    json.write({ ...last.report, issues: last.issues });
+    json.end();
+    await new Promise<void>((resolve) => json.once('end', resolve).once('finish', resolve).resume?.());
+  } else {
+    io.stdout.write(formatSummary(last.report, last.issues, c));
+  }
+  await webhook?.drain(3000);
+  webhook?.close();
+  await live.close();
+}
+
+async function firstMissingDir(dirs: readonly string[]): Promise<string | undefined> {
+  for (const d of dirs) {
+    const st = await stat(d).catch(() => undefined);
+    if (!st?.isDirectory()) return d;
+  }
+  return undefined;
+}
