@@ -48,7 +48,7 @@ export function reportFamilies(r: PerformanceReport, issues: readonly Issue[], o
     {
       name: `${ns}_window_stage_duration_seconds`,
       help: 'Stage durations in the window: nearest-rank quantiles (within 0.5 %), sum and count of the window.',
-      type: 'gauge',
+      type: 'summary',
       samples: durationSamples,
     },
     { name: `${ns}_window_stage_errors`, help: 'Failed stage records in the window.', type: 'gauge', samples: perStage((s) => s.errorCount) },
