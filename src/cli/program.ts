@@ -6,6 +6,8 @@ import { issuesCommand } from './commands/issues.js';
 import { promCommand } from './commands/prom.js';
 import { realtimeCommand } from './commands/realtime.js';
 import { watchCommand } from './commands/watch.js';
+import { serveCommand } from './commands/serve.js';
+import { rulesCommand } from './commands/rules.js';
 import { pruneCommand } from './commands/prune.js';
 import { recordCommand } from './commands/record.js';
 import { reportCommand } from './commands/report.js';
@@ -25,7 +27,7 @@ export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  const commands = [reportCommand, issuesCommand, watchCommand, realtimeCommand, promCommand, configCommand, recordCommand, pruneCommand];
+  const commands = [reportCommand, issuesCommand, watchCommand, serveCommand, realtimeCommand, promCommand, rulesCommand, configCommand, recordCommand, pruneCommand];
   for (const make of commands) {
     const cmd = make(io, run);
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

@@ -11,13 +11,14 @@ export const latencyRule: Rule = (r, _prev, t) => {
   const firing = value > threshold;
   const check = { category: 'latency' as const, label, currentValue: value, threshold, unit: 'ms' as const, status: firing ? ('firing' as const) : ('ok' as const) };
   if (!firing) return result(check);
+  // The stage that takes the most time in all (count × average), where speeding up pays most.
   const [slowest] = stagesBy(r, (s) => s.totalDuration);
   let recommendation = 'Find the slow stage with `perfmon report --window …` and profile it; scale out workers if every stage is slower.';
   if (slowest) {
     const [name, s] = slowest;
     const share = value > 0 && s.count > 0 ? (s.averageDuration / value) * 100 : 0;
     recommendation =
-      `Stage ${quote(name)} is the slowest (avg ${fmtMs(s.averageDuration)}, p95 ${fmtMs(s.p95Duration)}, ~${share.toFixed(0)} % of a signal): ` +
+      `Stage ${quote(name)} takes the most time (avg ${fmtMs(s.averageDuration)}, p95 ${fmtMs(s.p95Duration)}, ~${share.toFixed(0)} % of a signal): ` +
       'cache its results, use a faster model or smaller prompts there, or run it with more concurrency.';
   }
   return result(check, {

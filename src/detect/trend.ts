@@ -10,10 +10,14 @@ export const trendRule: Rule = (r, prev, t) => {
   const threshold = before * TREND_RISE_FACTOR;
   const n = r.throughput.totalSignalsProcessed;
   const prevN = prev?.throughput.totalSignalsProcessed ?? 0;
-  if (!prev || n < t.minSamples || prevN < t.minSamples) {
+  // A previous p95 of 0 (all durations 0) gives no scale to compare against.
+  if (!prev || n < t.minSamples || prevN < t.minSamples || before <= 0) {
     return result({
       category: 'trend', label, currentValue: NaN, threshold, unit: 'ms', status: 'skipped',
-      skipped: `${n} and ${prevN} signals in this and the previous window, ${t.minSamples} each needed (minSamples)`,
+      skipped:
+        before <= 0 && prev && n >= t.minSamples && prevN >= t.minSamples
+          ? 'the previous window’s p95 is 0: nothing to compare with'
+          : `${n} and ${prevN} signals in this and the previous window, ${t.minSamples} each needed (minSamples)`,
     });
   }
   const value = r.p95TotalTime;

@@ -13,6 +13,7 @@ export interface Sample {
 }
 
 export interface MetricFamily {
+  /** For counters, the name without `_total` (the renderers add it to the samples). */
   name: string;
   help: string;
   type: MetricType;
@@ -51,14 +52,40 @@ export function renderText(families: readonly MetricFamily[]): string {
   let out = '';
   for (const f of families) {
     if (f.samples.length === 0) continue;
-    out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
-    for (const s of f.samples) {
-      out += f.name + (s.suffix ?? '');
-      if (s.labels && s.labels.length > 0) {
-        out += '{' + s.labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',') + '}';
-      }
-      out += ' ' + formatValue(s.value) + '\n';
+    // Text 0.0.4 names a counter family by its sample name, `_total` included.
+    const header = f.type === 'counter' ? f.name + '_total' : f.name;
+    out += `# HELP ${header} ${escapeHelp(f.help)}\n# TYPE ${header} ${f.type}\n`;
+    out += renderSamples(f);
+  }
+  return out;
+}
+
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+/**
+ * OpenMetrics 1.0: counter families are named without `_total` (their samples keep it), HELP
+ * also escapes double quotes, and the exposition ends with `# EOF`.
+ */
+export function renderOpenMetrics(families: readonly MetricFamily[]): string {
+  let out = '';
+  for (const f of families) {
+    if (f.samples.length === 0) continue;
+    out += `# HELP ${f.name} ${escapeHelp(f.help).replace(/"/g, '\\"')}\n# TYPE ${f.name} ${f.type}\n`;
+    out += renderSamples(f);
+  }
+  return out + '# EOF\n';
+}
+
+function renderSamples(f: MetricFamily): string {
+  let out = '';
+  const base = f.type === 'counter' ? f.name + '_total' : f.name;
+  for (const s of f.samples) {
+    out += base + (s.suffix ?? '');
+    if (s.labels && s.labels.length > 0) {
+      out += '{' + s.labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',') + '}';
     }
+    out += ' ' + formatValue(s.value) + '\n';
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { Issue, Severity } from '../detect/types.js';
 import { PerfmonError } from '../errors.js';
 import type { PerformanceReport } from '../report/types.js';
+import { BUCKET_BOUNDS_SECONDS, type CumulativeStage, type CumulativeStats } from '../stats/cumulative.js';
 import { isValidNamespace, renderText, type MetricFamily, type Sample } from './exposition.js';
 
 export interface PrometheusOptions {
@@ -80,4 +81,52 @@ export function reportFamilies(r: PerformanceReport, issues: readonly Issue[], o
 /** `perfmon prom`: the window as Prometheus text exposition format 0.0.4. */
 export function formatPrometheus(r: PerformanceReport, issues: readonly Issue[], o: PrometheusOptions = {}): string {
   return renderText(reportFamilies(r, issues, o));
+}
+
+/**
+ * What `serve` adds: counters and duration histograms since it started (monotonic), which
+ * Prometheus can `rate()` and sum across hosts.
+ */
+export function cumulativeFamilies(c: CumulativeStats, malformedLines: number, o: PrometheusOptions = {}): MetricFamily[] {
+  const ns = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
+  const stages = [...c.stages.entries()];
+  const models = [...c.models.entries()];
+  const counter = (name: string, help: string, entries: Array<[string, CumulativeStage]>, label: string, f: (s: CumulativeStage) => number): MetricFamily => ({
+    name: `${ns}_${name}`,
+    help,
+    type: 'counter',
+    samples: entries.map(([n, s]) => ({ labels: [[label, n]], value: f(s) })),
+  });
+  const histogram: Sample[] = [];
+  for (const [stage, s] of stages) {
+    const cumulative = s.cumulativeBuckets();
+    BUCKET_BOUNDS_SECONDS.forEach((le, i) => histogram.push({ suffix: '_bucket', labels: [['stage', stage], ['le', String(le)]], value: cumulative[i]! }));
+    histogram.push({ suffix: '_bucket', labels: [['stage', stage], ['le', '+Inf']], value: cumulative[cumulative.length - 1]! });
+    histogram.push({ suffix: '_sum', labels: [['stage', stage]], value: s.sumSeconds });
+    histogram.push({ suffix: '_count', labels: [['stage', stage]], value: cumulative[cumulative.length - 1]! });
+  }
+  return [
+    { name: `${ns}_start_time_seconds`, help: 'When this perfmon serve started (Unix time); counters count from here.', type: 'gauge', samples: [{ value: c.since / 1000 }] },
+    { name: `${ns}_records`, help: 'Well-formed records read since start.', type: 'counter', samples: [{ value: c.records }] },
+    { name: `${ns}_skipped_malformed_lines`, help: 'Malformed lines skipped since start.', type: 'counter', samples: [{ value: malformedLines }] },
+    { name: `${ns}_queue_samples`, help: 'Queue depth samples read since start.', type: 'counter', samples: [{ value: c.queueSamples }] },
+    counter('stage_records', 'Stage records since start.', stages, 'stage', (s) => s.records),
+    counter('stage_errors', 'Failed stage records since start.', stages, 'stage', (s) => s.errors),
+    counter('stage_cache_hits', 'Stage records with cacheHit true since start.', stages, 'stage', (s) => s.cacheHits),
+    counter('stage_cache_misses', 'Stage records with cacheHit false since start.', stages, 'stage', (s) => s.cacheMisses),
+    counter('stage_llm_tokens', 'LLM tokens recorded on stage records since start.', stages, 'stage', (s) => s.tokens),
+    counter('stage_llm_cost_dollars', 'LLM cost (USD) recorded on stage records since start.', stages, 'stage', (s) => s.cost),
+    counter('llm_calls', 'llm records since start, by model.', models, 'model', (s) => s.records),
+    counter('llm_errors', 'Failed llm records since start, by model.', models, 'model', (s) => s.errors),
+    counter('llm_cache_hits', 'llm records with cacheHit true since start, by model.', models, 'model', (s) => s.cacheHits),
+    counter('llm_cache_misses', 'llm records with cacheHit false since start, by model.', models, 'model', (s) => s.cacheMisses),
+    counter('llm_tokens', 'LLM tokens recorded on llm records since start, by model.', models, 'model', (s) => s.tokens),
+    counter('llm_cost_dollars', 'LLM cost (USD) recorded on llm records since start, by model.', models, 'model', (s) => s.cost),
+    {
+      name: `${ns}_stage_duration_seconds`,
+      help: 'Stage durations since start, in fixed buckets shared by every host (aggregate with histogram_quantile over sum by (le)).',
+      type: 'histogram',
+      samples: histogram,
+    },
+  ];
 }

@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { PerfmonError } from '../errors.js';
 import { HOUR_MS, isGzipName, isLogFileName, perfmonFileHour } from '../record/file-name.js';
 import type { MetricRecord } from '../schema.js';
@@ -25,6 +27,8 @@ import { readLogFile, recordLineSink } from './read-log-file.js';
 /** Bytes at the start of a file that identify its content (with device + inode). */
 export const FINGERPRINT_BYTES = 64;
 const CHUNK = 1024 * 1024;
+/** How much of a presumed copy is compared with its original (beyond the fingerprint). */
+const COPY_CHECK_BYTES = 64 * 1024;
 
 export interface TailerOptions {
   dirs: readonly string[];
@@ -51,6 +55,8 @@ interface Tracked {
   /** A copy-truncate copy of another tracked file: its content is read through the original. */
   copyOf: Tracked | undefined;
   hourStart: number | undefined;
+  /** Compressed: read once when found (no descriptor kept), or a copy of a followed file. */
+  gzip: boolean;
 }
 
 export class Tailer {
@@ -137,13 +143,20 @@ export class Tailer {
 
   private async track(key: string, path: string, name: string, size: number): Promise<void> {
     const hourStart = perfmonFileHour(name);
-    const t: Tracked = { key, path, fd: undefined, offset: 0, splitter: this.splitterFor(path), fingerprint: undefined, copyOf: undefined, hourStart };
+    const t: Tracked = { key, path, fd: undefined, offset: 0, splitter: this.splitterFor(path), fingerprint: undefined, copyOf: undefined, hourStart, gzip: false };
     this.files.set(key, t);
     this.stats.files++;
     if (isGzipName(name)) {
-      // Compressed files are finished files (rotated away): read once, never followed.
-      if (this.wanted(hourStart)) await readLogFile(path, this.lineSink(path), { gzip: true, malformed: this.o.malformed });
+      // Compressed files are finished files (rotated away): read once, never followed. One that
+      // starts like a followed file is that file compressed by logrotate (`compress`): what it
+      // holds was read through the original, except what a copy-truncate took, recovered from it.
+      t.gzip = true;
       t.offset = size;
+      if (!this.wanted(hourStart)) return;
+      const head = await gzipHead(path);
+      const original = head && (await this.copySource(t, head.subarray(0, FINGERPRINT_BYTES), async () => head, undefined));
+      if (original) t.copyOf = original;
+      else await readLogFile(path, this.lineSink(path), { gzip: true, malformed: this.o.malformed });
       return;
     }
     try {
@@ -156,7 +169,8 @@ export class Tailer {
       throw e;
     }
     t.fingerprint = await this.fingerprintOf(t.fd);
-    const original = t.fingerprint && [...this.files.values()].find((o) => o !== t && o.fingerprint?.equals(t.fingerprint!) && !o.copyOf);
+    const fd = t.fd;
+    const original = t.fingerprint && (await this.copySource(t, t.fingerprint, () => readHead(fd, size), size));
     if (original) {
       // A copy (copy-truncate): everything the original has read is read; the rest is the
       // original's until it is truncated, when the lost bytes are taken from here.
@@ -165,6 +179,27 @@ export class Tailer {
     } else if (!this.wanted(hourStart)) {
       t.offset = size; // older than anything wanted: follow from the end
     }
+  }
+
+  /**
+   * The followed file a new file is a copy of (copy-truncate), if any. Equal first bytes are not
+   * enough: they are a line's ts and stage, which two files can share (per-process files of one
+   * hour, a file recreated in the same millisecond). The original must also have been truncated
+   * since it was read (the copy then holds what it lost), or still start with the copy's bytes.
+   * `head` gives the new file's first bytes (up to COPY_CHECK_BYTES); `size` its size, if known.
+   */
+  private async copySource(t: Tracked, fingerprint: Buffer, head: () => Promise<Buffer>, size: number | undefined): Promise<Tracked | undefined> {
+    for (const o of this.files.values()) {
+      if (o === t || o.copyOf || !o.fd || !o.fingerprint?.equals(fingerprint)) continue;
+      const { size: oSize } = await o.fd.stat();
+      if (oSize < o.offset) return o;
+      const oHead = await this.fingerprintOf(o.fd);
+      if (!oHead?.equals(o.fingerprint)) return o;
+      if (size !== undefined && size > oSize) continue; // a copy is never larger than its original
+      const h = await head();
+      if (h.length <= oSize && h.equals(await readHead(o.fd, h.length))) return o;
+    }
+    return undefined;
   }
 
   private wanted(hourStart: number | undefined): boolean {
@@ -186,13 +221,19 @@ export class Tailer {
       t.fingerprint = undefined;
     }
     if (t.fingerprint === undefined && size >= FINGERPRINT_BYTES) t.fingerprint = await this.fingerprintOf(t.fd);
-    await this.readRange(t.fd, t.offset, size, t.splitter);
-    t.offset = size;
+    // The offset is where reading stopped: a truncation during the read ends it early, and the
+    // rest is then recovered from a copy (or known lost), never skipped as if read.
+    t.offset = await this.readRange(t.fd, t.offset, size, t.splitter);
   }
 
   /** Before forgetting a truncated file's past, read the bytes it lost from its copy, if any. */
   private async recoverFromCopy(t: Tracked): Promise<void> {
     const copy = [...this.files.values()].find((c) => c.copyOf === t);
+    if (copy?.gzip) {
+      copy.copyOf = undefined;
+      await this.readGzipFrom(copy.path, t.offset, t.splitter);
+      return;
+    }
     if (!copy?.fd) return;
     const { size } = await copy.fd.stat();
     await this.readRange(copy.fd, t.offset, size, t.splitter);
@@ -201,7 +242,8 @@ export class Tailer {
     copy.splitter = this.splitterFor(copy.path);
   }
 
-  private async readRange(fd: FileHandle, from: number, to: number, splitter: LineSplitter): Promise<void> {
+  /** Reads [from, to) into the splitter; returns the position reached (short of `to` at EOF). */
+  private async readRange(fd: FileHandle, from: number, to: number, splitter: LineSplitter): Promise<number> {
     let pos = from;
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(0, to - from)));
     while (pos < to) {
@@ -212,6 +254,32 @@ export class Tailer {
       this.stats.lines += splitter.lineNo - before;
       this.stats.bytes += bytesRead;
       pos += bytesRead;
+    }
+    return pos;
+  }
+
+  /** Feeds a gzip file's content from byte `from` (of the decompressed text) into the splitter. */
+  private async readGzipFrom(path: string, from: number, splitter: LineSplitter): Promise<void> {
+    const input = createReadStream(path);
+    const gunzip = createGunzip();
+    input.on('error', (e) => gunzip.destroy(e)).pipe(gunzip);
+    let pos = 0;
+    try {
+      for await (const chunk of gunzip) {
+        const b = chunk as Buffer;
+        const end = pos + b.length;
+        if (end > from) {
+          const before = splitter.lineNo;
+          splitter.push(pos >= from ? b : b.subarray(from - pos));
+          this.stats.lines += splitter.lineNo - before;
+        }
+        pos = end;
+      }
+    } catch (e) {
+      // Gone since, or damaged: what decompressed is kept, the rest reported.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.o.malformed.add(path, splitter.lineNo + 1, `gzip: ${(e as Error).message}`);
+    } finally {
+      input.destroy();
     }
   }
 
@@ -233,5 +301,31 @@ export class Tailer {
 
   private splitterFor(path: string): LineSplitter {
     return new LineSplitter(this.lineSink(path));
+  }
+}
+
+/** The first `min(size, COPY_CHECK_BYTES)` bytes of a file (fewer if it is shorter now). */
+async function readHead(fd: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(Math.min(size, COPY_CHECK_BYTES));
+  const { bytesRead } = await fd.read(buf, 0, buf.length, 0);
+  return buf.subarray(0, bytesRead);
+}
+
+/**
+ * The first decompressed bytes of a gzip file (up to COPY_CHECK_BYTES), from its first 4 KiB,
+ * or undefined when fewer than FINGERPRINT_BYTES can be had (damaged, or still being written).
+ */
+async function gzipHead(path: string): Promise<Buffer | undefined> {
+  let fd: FileHandle | undefined;
+  try {
+    fd = await open(path, 'r');
+    const buf = Buffer.alloc(4 * 1024);
+    const { bytesRead } = await fd.read(buf, 0, buf.length, 0);
+    const head = gunzipSync(buf.subarray(0, bytesRead), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return head.length >= FINGERPRINT_BYTES ? head.subarray(0, COPY_CHECK_BYTES) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fd?.close().catch(() => {});
   }
 }

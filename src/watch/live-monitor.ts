@@ -7,12 +7,15 @@ import type { PerformanceReport } from '../report/types.js';
 import { reportBounds } from '../report/window-accumulator.js';
 import { MinuteRollups } from '../stats/minute-rollups.js';
 import { MINUTE_MS } from '../stats/rollup.js';
+import type { MetricRecord } from '../schema.js';
 
 export interface LiveMonitorOptions {
   dirs: readonly string[];
   windowMinutes: number;
   config: PerfmonConfig;
   now: () => number;
+  /** Also sees every record read (serve's cumulative counters). */
+  onRecord?: (r: MetricRecord) => void;
 }
 
 export interface LiveSnapshot extends Evaluation {
@@ -41,7 +44,12 @@ export class LiveMonitor {
       malformed: this.malformed,
       // Today's tokens need records since midnight, whatever the window.
       since: Math.min(since, dayStart),
-      onRecord: (r) => this.minutes.add(r),
+      onRecord: o.onRecord
+        ? (r) => {
+            this.minutes.add(r);
+            o.onRecord!(r);
+          }
+        : (r) => this.minutes.add(r),
     });
   }
 
@@ -51,13 +59,14 @@ export class LiveMonitor {
     this.minutes.prune();
   }
 
-  snapshot(): LiveSnapshot {
+  /** The report of the last `windowMinutes` (at most the followed window) and its issues. */
+  snapshot(windowMinutes = this.o.windowMinutes): LiveSnapshot {
     const now = this.o.now();
-    const b = reportBounds(now, this.o.windowMinutes, true);
+    const b = reportBounds(now, Math.min(windowMinutes, this.o.windowMinutes), true);
     const daily = this.minutes.daily(now);
     const acc = { bounds: b, dayTokens: daily.tokens, dayCost: daily.cost, latestQueueDepth: this.minutes.currentQueueDepth };
     const opts = {
-      windowMinutes: this.o.windowMinutes,
+      windowMinutes: Math.min(windowMinutes, this.o.windowMinutes),
       dailyTokenLimit: this.o.config.dailyTokenLimit,
       generatedAt: now,
       malformed: this.malformed.toJSON(),

@@ -97,7 +97,13 @@ export class WebhookNotifier {
   /** Waits (at most `ms`) for posts under way, e.g. before exiting. */
   async drain(ms: number): Promise<void> {
     let timer: Timer | undefined;
-    const limit = new Promise<void>((resolve) => (timer = this.setTimer(resolve, ms)));
+    // The limit must keep the process alive (the default timers are unref'd): otherwise a drain
+    // that waits on a retry backoff leaves nothing running and Node exits 13 (unsettled await).
+    const refTimer: SetTimer = (fn, delay) => {
+      const t = setTimeout(fn, delay);
+      return { cancel: () => clearTimeout(t) };
+    };
+    const limit = new Promise<void>((resolve) => (timer = (this.o.setTimer ?? refTimer)(resolve, ms)));
     await Promise.race([Promise.allSettled([...this.inflight]), limit]);
     timer?.cancel();
   }

@@ -50,7 +50,7 @@ Examples:
       const code = exitCodeFor(e.issues, flags.failOn);
       const format = flags.json ? 'json' : flags.format;
       if (format === 'json') io.stdout.write(JSON.stringify(e.issues, null, 2) + '\n');
-      else if (format === 'nagios') io.stdout.write(formatNagios(exitCodeFor(e.issues), e, e.report, thresholds));
+      else if (format === 'nagios') io.stdout.write(formatNagios(code, e, e.report, thresholds));
       else io.stdout.write(formatIssues(e, e.report, stdoutColor(io)));
       run.exitCode = code;
     });

@@ -1,11 +1,12 @@
-import { watch as chokidarWatch } from 'chokidar';
 import { Command } from 'commander';
 import ndjson from 'ndjson';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { debuglog } from 'node:util';
 import { parseWindow } from '../../duration.js';
 import { PerfmonError } from '../../errors.js';
 import { IssueTracker, type IssueTransition } from '../../watch/issue-tracker.js';
+import { follow } from '../../watch/follow.js';
 import { LiveMonitor, type LiveSnapshot } from '../../watch/live-monitor.js';
 import { WebhookNotifier } from '../../watch/webhook.js';
 import { collect, resolveCommon, stdoutColor, type CliIO, type CommonOptions } from '../context.js';
@@ -21,8 +22,9 @@ interface WatchFlags extends CommonOptions {
   screen: boolean;
 }
 
-/** How often the directory is re-scanned even without a change event (events can be missed). */
-export const RESCAN_MS = 1000;
+// NODE_DEBUG=perfmon traces the loop's steps on stderr.
+const debug = debuglog('perfmon');
+
 const REDRAW_MS = 1000;
 
 export function watchCommand(io: CliIO): Command {
@@ -124,10 +126,8 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
   summary();
   draw();
 
-  const watcher = chokidarWatch([...s.dirs], { ignoreInitial: true, depth: 0 });
-  watcher.on('all', () => void refresh());
-  watcher.on('error', () => {}); // the periodic re-scan is the backstop
-  const timers = [setInterval(() => void refresh(), RESCAN_MS), setInterval(summary, s.intervalMs), ...(screen ? [setInterval(draw, REDRAW_MS)] : [])];
+  const follower = follow(s.dirs, () => void refresh());
+  const timers = [setInterval(summary, s.intervalMs), ...(screen ? [setInterval(draw, REDRAW_MS)] : [])];
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -142,8 +142,10 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
     }
   });
 
+  debug('watch: stopping');
   for (const t of timers) clearInterval(t);
-  await watcher.close();
+  await follower.stop();
+  debug('watch: file watcher closed');
   if (screen) {
     if (process.stdin.isTTY) {
       process.stdin.setRawMode(false);
@@ -152,6 +154,7 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
     io.stdout.write('\x1b[?25h\x1b[?1049l'); // restore the terminal
   }
   await live.poll().catch(() => {});
+  debug('watch: final poll done');
   last = live.snapshot();
   onTransitions(last);
   if (json) {
@@ -161,6 +164,7 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
   } else {
     io.stdout.write(formatSummary(last.report, last.issues, c));
   }
+  debug('watch: final summary written');
   await webhook?.drain(3000);
   webhook?.close();
   await live.close();
