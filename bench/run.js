@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-for (const bench of ['report.js']) {
+// The soak (10 minutes) is left out of the default run: `node bench/watch-soak.js`.
+for (const bench of ['report.js', 'serve-load.js']) {
   const r = spawnSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
