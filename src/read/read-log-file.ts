@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
 import { parseRecord, type MetricRecord } from '../schema.js';
 import { PerfmonError } from '../errors.js';
+import { fastParseRecord } from './fast-parse.js';
 import { LineSplitter, MAX_LINE_BYTES, type LineSink } from './line-splitter.js';
 import type { MalformedLog } from './malformed.js';
 
@@ -11,15 +12,26 @@ const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A LineSink that parses each line into a record for `onRecord`, and counts each bad line in
- * `malformed` with its file and line number. Shared by one-shot reads and tailing.
+ * `malformed` with its file and line number. Shared by one-shot reads and tailing. Lines go
+ * through the byte-level fast path first; whatever it declines goes through JSON.parse and the
+ * schema check (`fastPath: false` forces the latter, for the differential test).
  */
 export function recordLineSink(
   file: string,
   onRecord: (r: MetricRecord) => void,
   malformed: MalformedLog,
+  options: { fastPath?: boolean } = {},
 ): LineSink {
+  const fast = options.fastPath !== false;
   return {
     line(buf, start, end, lineNo) {
+      if (fast) {
+        const r = fastParseRecord(buf, start, end);
+        if (r !== undefined) {
+          onRecord(r);
+          return;
+        }
+      }
       if (end === start || (end === start + 1 && buf[start] === 13)) {
         malformed.add(file, lineNo, 'empty line');
         return;

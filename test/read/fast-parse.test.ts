@@ -1,0 +1,283 @@
+import { isUtf8 } from 'node:buffer';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fastParseRecord } from '../../src/read/fast-parse.js';
+import { readWindow } from '../../src/report/read-window.js';
+import { buildReport } from '../../src/report/build-report.js';
+import { parseRecord, type MetricRecord } from '../../src/schema.js';
+
+/**
+ * Differential tests: the byte-level fast path must agree with the reference path (UTF-8 check,
+ * JSON.parse, schema validation) on every line — same record when it answers, and it may only
+ * decline (undefined), never accept a line the reference rejects.
+ */
+
+const root = new URL('../../', import.meta.url).pathname;
+
+/** The reference: what the reading path does for a line without the fast path. */
+function reference(buf: Buffer): MetricRecord | string {
+  if (buf.length === 0) return 'empty line';
+  const text = buf.toString('utf8');
+  if (text.includes('\uFFFD') && !isUtf8(buf)) return 'not valid UTF-8';
+  const r = parseRecord(text);
+  return r.ok ? r.record : r.reason;
+}
+
+function agree(line: Buffer | string): void {
+  const buf = typeof line === 'string' ? Buffer.from(line) : line;
+  // Parse from inside a larger buffer, as the splitter hands lines over.
+  const padded = Buffer.concat([Buffer.from('xx\n'), buf, Buffer.from('\nyy')]);
+  const fast = fastParseRecord(padded, 3, 3 + buf.length);
+  const ref = reference(buf);
+  if (fast !== undefined) {
+    expect(typeof ref, `fast path accepted a line the reference rejects: ${JSON.stringify(buf.toString('latin1'))}`).toBe('object');
+    expect(fast).toEqual(ref);
+    // Object.is distinguishes -0 and 0, which toEqual does not.
+    if (fast.type !== 'queue' && ref !== null && typeof ref === 'object' && ref.type !== 'queue') expect(Object.is(fast.durationMs, ref.durationMs)).toBe(true);
+  }
+}
+
+function fixtureLines(): Buffer[] {
+  const out: Buffer[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ndjson|jsonl)$/.test(name)) {
+        const buf = readFileSync(p);
+        let s = 0;
+        for (let nl = buf.indexOf(10, s); nl !== -1; nl = buf.indexOf(10, s)) {
+          out.push(buf.subarray(s, nl));
+          s = nl + 1;
+        }
+      }
+    }
+  };
+  walk(join(root, 'fixtures'));
+  return out;
+}
+
+// Deterministic pseudo-random numbers for the generated cases.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ODD_BUT_VALID = [
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4}',
+  '  {"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4}  ',
+  '{ "ts" : "2026-11-27T09:00:00.123Z" , "stage" : "classify" , "durationMs" : 850.4 }',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4}\r',
+  '{"durationMs":1,"stage":"x","ts":"2026-11-27T09:00:00.123Z"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"a\\"b","durationMs":1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"\\u00e9t\\u00e9","durationMs":1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"été 😀","durationMs":1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":1e3}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":1.5E-2}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":0.1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":-0}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":0}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":123456789012345678901234}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":9007199254740993}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":0.30000000000000004}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":1.7976931348623157}',
+  '{"ts":1764234000123,"stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T10:00:00.123+01:00","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00Z","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"extra":{"nested":[1,2,{"a":null}]}}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"extra":null,"more":[],"n":-1.5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"stage":"y"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"error":"boom","error":7}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"signalId":"s","signalId":true}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"success":false,"error":"timeout"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"stage","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"queue","depth":23}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"queue","depth":23,"llmTokens":-1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"llm","model":"gpt-4o","durationMs":1830,"llmTokens":900,"llmCost":0.009,"cacheHit":false,"success":true}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"llm","model":""}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"llm"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"model":7}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"cacheHit":true,"llmTokens":0,"llmCost":0}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x\\u0000y","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"del\x7fchar","durationMs":5}',
+];
+
+const INVALID = [
+  '',
+  ' ',
+  '{}',
+  '[]',
+  'null',
+  '42',
+  '"str"',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5}}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5} x',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":05}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5.}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":.5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":+5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":-5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":"5"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":5,"durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x"}',
+  '{"stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123","stage":"x","durationMs":5}',
+  '{"ts":"2026-02-30T09:00:00.123Z","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T24:00:00.000Z","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:60:00.000Z","stage":"x","durationMs":5}',
+  '{"ts":"yesterday","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"success":"yes"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"success":null}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"cacheHit":1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"llmTokens":-1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"llmCost":"0.1"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"queue"}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"queue","depth":-1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"bogus","stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":1,"stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"llm","model":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","type":"llm","durationMs":-1}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"tab\there","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"success":tru}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":5,"success":falsey}',
+  "{'ts':'2026-11-27T09:00:00.123Z'}",
+  '{"ts":"2026-11-27T09:00:00.123Z" "stage":"x","durationMs":5}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":NaN}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":Infinity}',
+  '{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":1e999}',
+];
+
+describe('fastParseRecord agrees with JSON.parse + schema', () => {
+  it('on every line of the shipped fixtures', () => {
+    const lines = fixtureLines();
+    expect(lines.length).toBeGreaterThan(5000);
+    let answered = 0;
+    for (const line of lines) {
+      agree(line);
+      const padded = Buffer.concat([line]);
+      if (fastParseRecord(padded, 0, padded.length) !== undefined) answered++;
+    }
+    // The writer's own lines must take the fast path, or it is not a fast path.
+    expect(answered / lines.length).toBeGreaterThan(0.95);
+  });
+
+  it.each(ODD_BUT_VALID)('odd but valid: %s', (line) => {
+    agree(line);
+    expect(typeof reference(Buffer.from(line))).toBe('object');
+  });
+
+  it.each(INVALID)('invalid: %s', (line) => {
+    agree(line);
+    expect(typeof reference(Buffer.from(line))).toBe('string');
+    expect(fastParseRecord(Buffer.from(line), 0, Buffer.byteLength(line))).toBeUndefined();
+  });
+
+  it('non-UTF-8 bytes inside a string are left to the reference', () => {
+    const line = Buffer.concat([Buffer.from('{"ts":"2026-11-27T09:00:00.123Z","stage":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","durationMs":5}')]);
+    agree(line);
+    expect(fastParseRecord(line, 0, line.length)).toBeUndefined();
+  });
+
+  it('on generated numbers: every accepted value is bit-identical to JSON.parse', () => {
+    const rand = rng(42);
+    for (let i = 0; i < 20_000; i++) {
+      const intDigits = 1 + Math.floor(rand() * 12);
+      const fracDigits = Math.floor(rand() * 8);
+      let n = String(1 + Math.floor(rand() * 9));
+      for (let d = 1; d < intDigits; d++) n += String(Math.floor(rand() * 10));
+      if (fracDigits > 0) {
+        n += '.';
+        for (let d = 0; d < fracDigits; d++) n += String(Math.floor(rand() * 10));
+      }
+      if (rand() < 0.1) n = '0.' + n.replace('.', '');
+      agree(`{"ts":"2026-11-27T09:00:00.123Z","stage":"x","durationMs":${n},"llmCost":${n}}`);
+    }
+  });
+
+  it('on generated timestamps across days, months and leap years', () => {
+    const rand = rng(7);
+    for (let i = 0; i < 5_000; i++) {
+      const ms = Date.UTC(1999, 0, 1) + Math.floor(rand() * 40 * 365.25 * 86_400_000);
+      agree(`{"ts":"${new Date(ms).toISOString()}","stage":"x","durationMs":1}`);
+    }
+  });
+
+  it('on random garbage and random mutations of valid lines', () => {
+    const rand = rng(1234);
+    const base = Buffer.from('{"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4,"success":true,"signalId":"sig_1","llmTokens":450,"llmCost":0.0023,"cacheHit":false,"model":"gpt-4o-mini"}');
+    const alphabet = Buffer.from('{}[]":,.-+eE0123456789 tfnrulsa\\\t\x00\xff');
+    for (let i = 0; i < 20_000; i++) {
+      const line = Buffer.from(base);
+      const edits = 1 + Math.floor(rand() * 3);
+      for (let e = 0; e < edits; e++) line[Math.floor(rand() * line.length)] = alphabet[Math.floor(rand() * alphabet.length)]!;
+      agree(line);
+    }
+    for (let i = 0; i < 5_000; i++) {
+      const len = Math.floor(rand() * 60);
+      const line = Buffer.alloc(len);
+      for (let j = 0; j < len; j++) line[j] = alphabet[Math.floor(rand() * alphabet.length)]!;
+      agree(line);
+    }
+  });
+});
+
+describe('reports are identical with and without the fast path', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function both(dir: string, until: number, windowMinutes: number) {
+    const run = async (fastPath: boolean) => {
+      const data = await readWindow({ dirs: [dir], windowMinutes, until, now: () => until, fastPath, withPrevious: true });
+      const report = buildReport(data.acc, { windowMinutes, dailyTokenLimit: 1_000_000, generatedAt: until, malformed: data.malformed.toJSON(), files: data.files.length });
+      return { report, previous: data.acc.previous!.toJSON() };
+    };
+    return [await run(true), await run(false)] as const;
+  }
+
+  it('on the sample logs', async () => {
+    const until = Date.parse('2026-11-26T12:00:00Z');
+    const [fast, slow] = await both(join(root, 'fixtures/sample'), until, 90);
+    expect(fast.report.records).toBeGreaterThan(1000);
+    expect(fast).toEqual(slow);
+  });
+
+  it('on a generated log of odd valid lines, invalid lines and garbage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfmon-fast-'));
+    dirs.push(dir);
+    const rand = rng(99);
+    const lines: string[] = [];
+    const t0 = Date.parse('2026-11-27T09:00:00Z');
+    for (let i = 0; i < 3000; i++) {
+      const ts = new Date(t0 + i * 1000).toISOString();
+      const pick = rand();
+      if (pick < 0.5) lines.push(`{"ts":"${ts}","stage":"s${i % 4}","durationMs":${(rand() * 1000).toFixed(2)},"success":${rand() > 0.1},"llmTokens":${i % 50},"llmCost":${(rand() / 100).toFixed(5)},"cacheHit":${rand() > 0.5}}`);
+      else if (pick < 0.6) lines.push(JSON.stringify({ extra: [1, { a: 'é' }], durationMs: rand() * 10, ts, stage: `é${i % 3}` }));
+      else if (pick < 0.7) lines.push(`  { "ts" : "${ts}" , "stage":"s1", "durationMs" : ${Math.floor(rand() * 1e4)}e-2 }`);
+      else if (pick < 0.75) lines.push(`{"ts":"${ts}","type":"queue","depth":${Math.floor(rand() * 50)}}`);
+      else if (pick < 0.8) lines.push(`{"ts":"${ts}","type":"llm","model":"m${i % 2}","durationMs":${(rand() * 2000).toFixed(1)},"llmTokens":${i % 900}}`);
+      else if (pick < 0.85) lines.push(`{"ts":${t0 + i * 1000},"stage":"s2","durationMs":${i % 700}}`);
+      else if (pick < 0.9) lines.push(ODD_BUT_VALID[i % ODD_BUT_VALID.length]!.replace('2026-11-27T09:00:00.123Z', ts));
+      else if (pick < 0.95) lines.push(INVALID[i % INVALID.length]!.replace('2026-11-27T09:00:00.123Z', ts));
+      else lines.push(Array.from({ length: Math.floor(rand() * 40) }, () => String.fromCharCode(32 + Math.floor(rand() * 90))).join(''));
+    }
+    writeFileSync(join(dir, 'mixed.ndjson'), lines.join('\n') + '\n');
+    const until = t0 + 3000 * 1000;
+    const [fast, slow] = await both(dir, until, 30);
+    expect(fast.report.malformed.count).toBeGreaterThan(100);
+    expect(fast.report.records).toBeGreaterThan(1000);
+    expect(fast).toEqual(slow);
+  });
+});
