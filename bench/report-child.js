@@ -1,24 +1,44 @@
-// One measured run of the report benchmark, in its own process so its peak RSS is its own.
-//   node bench/report-child.js perfmon|baseline DIR
+// One measured run of a report benchmark, in its own process so its peak RSS is its own.
+//   node bench/report-child.js perfmon|perfmon-1thread|baseline|duckdb DIR [WINDOW]
 // Prints one JSON line: { mode, ms, maxRssMB, signals }.
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
-const [mode, dir] = process.argv.slice(2);
+const [mode, dir, windowArg = '1d'] = process.argv.slice(2);
 const t0 = performance.now();
 let signals;
 
-if (mode === 'perfmon') {
-  // The real CLI code path, output discarded.
+if (mode === 'perfmon' || mode === 'perfmon-1thread') {
+  // The real CLI code path, output discarded. PERFMON_THREADS is read by this benchmark only.
   const { runCli } = await import('../dist/cli/program.js');
   let out = '';
   const sink = new Writable({ write(chunk, _e, cb) { out += chunk; cb(); } });
-  const code = await runCli(['report', '--dir', dir, '--until', 'latest', '--window', '1d', '--json'], {
-    stdout: sink, stderr: process.stderr, env: {}, cwd: process.cwd(), now: Date.now,
-  });
+  const args = ['report', '--dir', dir, '--until', 'latest', '--window', windowArg, '--json'];
+  if (mode === 'perfmon-1thread') args.push('--threads', '1');
+  const code = await runCli(args, { stdout: sink, stderr: process.stderr, env: {}, cwd: process.cwd(), now: Date.now });
   if (code !== 0) throw new Error(`perfmon exited ${code}`);
   signals = JSON.parse(out).throughput.totalSignalsProcessed;
+} else if (mode === 'duckdb') {
+  // DuckDB's equivalent of the whole-day report: per-stage count, mean, min, max, exact
+  // nearest-rank percentiles (quantile_disc), errors, tokens, cost and cache counts, 2 threads.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const c = await db.connect();
+  const glob = join(dir, '*.ndjson').replace(/'/g, "''");
+  const res = await c.runAndReadAll(`
+    SELECT stage, count(*) AS n, avg(durationMs), min(durationMs), max(durationMs),
+           quantile_disc(durationMs, [0.5, 0.95, 0.99]),
+           count(*) FILTER (WHERE success = false),
+           sum(llmTokens), sum(llmCost),
+           count(*) FILTER (WHERE cacheHit), count(*) FILTER (WHERE NOT cacheHit)
+    FROM read_ndjson('${glob}', format = 'newline_delimited', ignore_errors = true,
+      columns = {ts: 'VARCHAR', type: 'VARCHAR', stage: 'VARCHAR', durationMs: 'DOUBLE', success: 'BOOLEAN',
+                 llmTokens: 'DOUBLE', llmCost: 'DOUBLE', cacheHit: 'BOOLEAN', depth: 'DOUBLE'})
+    WHERE type IS NULL OR type = 'stage'
+    GROUP BY stage`);
+  const rows = res.getRows();
+  signals = Number(rows.find((r) => r[0] === 'total')?.[1] ?? 0);
 } else if (mode === 'baseline') {
   // What one writes without perfmon: split lines, JSON.parse each, keep every duration per
   // stage, sort for exact percentiles. Memory grows with the number of lines.

@@ -3,6 +3,7 @@ import { HOUR_MS } from '../record/file-name.js';
 import { listLogFiles, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
 import { readLogFile, recordLineSink } from '../read/read-log-file.js';
+import { defaultThreads, PARALLEL_MIN_BYTES, readParallel } from '../read/parallel-read.js';
 import { readStart, reportBounds, WindowAccumulator } from './window-accumulator.js';
 
 /** `now`, `latest` (the newest record's ts), or an epoch-ms instant. */
@@ -20,8 +21,13 @@ export interface ReadWindowOptions {
   now?: () => number;
   /** false: parse every line with JSON.parse (the reference the fast path is tested against). */
   fastPath?: boolean;
+  /**
+   * Worker threads for large reads (default: one per core, used from 32 MiB of logs up).
+   * 1 reads on the calling thread; a number > 1 forces workers even for small logs (tests).
+   */
+  threads?: number;
   /** Called after each file, for progress on long reads. */
-  onProgress?: (done: number, total: number, file: LogFile) => void;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface WindowData {
@@ -42,11 +48,17 @@ export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
   const files = await listLogFiles(o.dirs, { from: readStart(bounds), until });
   const acc = new WindowAccumulator(bounds);
   const malformed = new MalformedLog();
-  const onRecord = acc.add.bind(acc);
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    await readLogFile(f.path, recordLineSink(f.path, onRecord, malformed, { fastPath: o.fastPath }), { gzip: f.gzip, malformed });
-    o.onProgress?.(i + 1, files.length, f);
+  const threads = o.threads ?? defaultThreads();
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  if (threads > 1 && (o.threads !== undefined || bytes >= PARALLEL_MIN_BYTES)) {
+    await readParallel(files, bounds, acc, malformed, { threads, fastPath: o.fastPath !== false, onProgress: (d, t) => o.onProgress?.(d, t) });
+  } else {
+    const onRecord = acc.add.bind(acc);
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i]!;
+      await readLogFile(f.path, recordLineSink(f.path, onRecord, malformed, { fastPath: o.fastPath }), { gzip: f.gzip, malformed });
+      o.onProgress?.(i + 1, files.length);
+    }
   }
   if (o.strict && malformed.count > 0) {
     const m = malformed.first[0]!;

@@ -5,10 +5,11 @@ import { parseUntil, parseWindow } from '../../duration.js';
 import { formatNagios } from '../../export/nagios.js';
 import { progressReporter, resolveCommon, stdoutColor, type CliIO, type CliRun, type CommonOptions } from '../context.js';
 import { formatIssues } from '../format-issues.js';
-import { defaultWindow, windowOptions } from './report.js';
+import { defaultWindow, threadsOption, windowOptions } from './report.js';
 
 interface IssuesFlags extends CommonOptions {
   window?: string;
+  threads?: string;
   until: string;
   json?: boolean;
   format: 'table' | 'json' | 'nagios';
@@ -45,6 +46,7 @@ Examples:
         now: io.now,
         dailyTokenLimit: config.dailyTokenLimit,
         thresholds,
+        threads: threadsOption(flags.threads),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       const code = exitCodeFor(e.issues, flags.failOn);

@@ -5,10 +5,11 @@ import { parseUntil, parseWindow } from '../../duration.js';
 import { checkNamespace, DEFAULT_NAMESPACE, formatPrometheus } from '../../export/prometheus.js';
 import { writeFileAtomic } from '../../export/textfile.js';
 import { resolveCommon, type CliIO, type CommonOptions } from '../context.js';
-import { defaultWindow, windowOptions } from './report.js';
+import { defaultWindow, threadsOption, windowOptions } from './report.js';
 
 interface PromFlags extends CommonOptions {
   window?: string;
+  threads?: string;
   until: string;
   namespace: string;
   textfile?: string;
@@ -36,6 +37,7 @@ Examples:
         now: io.now,
         dailyTokenLimit: config.dailyTokenLimit,
         thresholds: ruleThresholds(config),
+        threads: threadsOption(flags.threads),
       });
       const text = formatPrometheus(e.report, e.issues, { namespace });
       if (flags.textfile !== undefined) writeFileAtomic(flags.textfile, text);

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { parseUntil, parseWindow } from '../../duration.js';
+import { PerfmonError } from '../../errors.js';
 import { generateReport } from '../../report/generate-report.js';
 import { collect, progressReporter, resolveCommon, stdoutColor, type CliIO, type CommonOptions } from '../context.js';
 import { formatReport } from '../format-report.js';
 
 interface ReportFlags extends CommonOptions {
   window?: string;
+  threads?: string;
   until: string;
   stage?: string[];
   json?: boolean;
@@ -18,7 +20,18 @@ export function windowOptions(cmd: Command): Command {
     .option('-d, --dir <dir>', 'log directory; repeat to merge several (default: $PERFMON_DIR or ./data/performance)', collect)
     .option('-w, --window <duration>', 'window length: minutes (30) or a duration (90s, 30m, 2h, 1d) (default: the retention, 24h)')
     .option('-u, --until <time>', 'end of the window: now, latest (the newest record), or an ISO time', 'now')
-    .option('-c, --config <file>', 'configuration file (default: ./perfmon.config.json if present)');
+    .option('-c, --config <file>', 'configuration file (default: ./perfmon.config.json if present)')
+    .option('--threads <n>', 'worker threads for large logs (default: one per core; 1 reads on one thread)');
+}
+
+/** --threads as a number, or undefined for the default. */
+export function threadsOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new PerfmonError('BAD_ARGUMENT', `invalid --threads "${value}": expected a whole number from 1 to 256`, 2);
+  }
+  return n;
 }
 
 export function reportCommand(io: CliIO): Command {
@@ -47,6 +60,7 @@ Examples:
         now: io.now,
         dailyTokenLimit: config.dailyTokenLimit,
         stages: flags.stage,
+        threads: threadsOption(flags.threads),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       io.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report, stdoutColor(io)));

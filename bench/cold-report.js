@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Cold report benchmark (issue: "the report at DuckDB speed"): a generated day of 5,000,000 lines
+// in 24 hourly files, warm page cache. In one run: perfmon's whole-day report (workers, and one
+// thread), DuckDB's equivalent query with 2 threads, a plain JSON.parse loop, and perfmon's
+// --window 30m report over the same directory. Prints wall times, peak RSS and the ratios.
+//   node bench/cold-report.js [--lines 5000000] [--runs 3]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeLogs } from './generate-logs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const lines = Number(opt('--lines', '5000000'));
+const runs = Number(opt('--runs', '3'));
+
+const dir = join(here, 'data', `day24-${lines}`);
+if (!existsSync(dir)) {
+  process.stderr.write(`generating ${lines} lines in 24 hourly files under ${dir} …\n`);
+  writeLogs({ out: dir, start: '2026-11-26T00:00:00.000Z', hours: 24, perMinute: 0, lines, seed: 11, malformed: 0 });
+}
+const files = readdirSync(dir).map((f) => join(dir, f));
+const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+for (const f of files) readFileSync(f); // warm the page cache
+
+function measure(mode, window = '1d') {
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [join(here, 'report-child.js'), mode, dir, window], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const wall = performance.now() - t0;
+  return { ...JSON.parse(out.trim().split('\n').pop()), wall };
+}
+function best(mode, window) {
+  const rs = [];
+  for (let i = 0; i < runs; i++) rs.push(measure(mode, window));
+  const walls = rs.map((r) => r.wall).sort((a, b) => a - b);
+  return { mode, window, wall: walls[Math.floor(walls.length / 2)], rss: Math.max(...rs.map((r) => r.maxRssMB)), signals: rs[0].signals };
+}
+
+const results = [best('duckdb'), best('perfmon'), best('perfmon-1thread'), best('baseline'), best('perfmon', '30m')];
+const [duck, pm, pm1, base, win] = results;
+console.log(`# cold report — ${lines.toLocaleString('en-US')} lines, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${files.length} files; ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; median of ${runs}`);
+console.log('');
+console.log('| run | wall | peak RSS | signals |');
+console.log('|---|---:|---:|---:|');
+const label = { duckdb: 'DuckDB read_ndjson + GROUP BY + quantile_disc, 2 threads', perfmon: 'perfmon report', 'perfmon-1thread': 'perfmon report --threads 1', baseline: 'Node split + JSON.parse + sort (exact)' };
+for (const r of results) console.log(`| ${label[r.mode]}${r.window !== '1d' ? ` --window ${r.window}` : ' --window 1d'} | ${(r.wall / 1000).toFixed(2)} s | ${r.rss} MiB | ${r.signals} |`);
+console.log('');
+console.log(`perfmon ÷ DuckDB wall: ${(pm.wall / duck.wall).toFixed(2)}× (target ≤ 1.0); peak RSS: ${(pm.rss / duck.rss).toFixed(2)}× (target ≤ 1.0)`);
+console.log(`perfmon --threads 1 ÷ DuckDB wall: ${(pm1.wall / duck.wall).toFixed(2)}×; JSON.parse baseline ÷ perfmon: ${(base.wall / pm.wall).toFixed(2)}×`);
+console.log(`--window 30m ÷ whole day: ${((win.wall / pm.wall) * 100).toFixed(1)} % (target ≤ 5 %)`);

@@ -1,0 +1,52 @@
+import { open } from 'node:fs/promises';
+import { LineSplitter, type LineSink } from './line-splitter.js';
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads the lines that start in [start, end) of a plain file: a range that begins inside a line
+ * skips to the next one (the previous range owns it), and the last line is read past `end` to its
+ * newline. Ranges split at any byte offsets thus cover every line exactly once. Returns the
+ * number of complete lines read.
+ */
+export async function readRange(path: string, start: number, end: number, sink: LineSink): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pos = start;
+    if (start > 0) {
+      // Find the first line start at or after `start`: just after a newline at start − 1 or later.
+      pos = start - 1;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
+        if (bytesRead === 0) return 0;
+        const nl = buf.subarray(0, bytesRead).indexOf(10);
+        if (nl !== -1) {
+          pos += nl + 1;
+          break;
+        }
+        pos += bytesRead;
+      }
+    }
+    if (pos >= end) return 0;
+    // Lines starting before `end` are ours; stop at the first newline at or past end − 1.
+    const splitter = new LineSplitter(sink);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      if (pos + bytesRead >= end) {
+        const nl = chunk.indexOf(10, Math.max(0, end - 1 - pos));
+        if (nl !== -1) {
+          splitter.push(chunk.subarray(0, nl + 1));
+          break;
+        }
+      }
+      splitter.push(chunk);
+      pos += bytesRead;
+    }
+    return splitter.lineNo;
+  } finally {
+    await handle.close();
+  }
+}

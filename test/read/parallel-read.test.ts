@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planRanges } from '../../src/read/parallel-read.js';
+import { readRange } from '../../src/read/read-range.js';
+import { generateReport } from '../../src/report/generate-report.js';
+import type { PerformanceReport } from '../../src/report/types.js';
+
+// Worker threads load the build (dist/): `npm test` builds before vitest runs.
+const root = new URL('../../', import.meta.url).pathname;
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'perfmon-parallel-'));
+  const t0 = Date.parse('2026-11-27T09:00:00Z');
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const ts = new Date(t0 + i * 150).toISOString();
+    if (i % 997 === 0) lines.push(`{"ts":"${ts}","stage":"broken",`); // malformed, at known lines
+    else if (i % 50 === 0) lines.push(`{"ts":"${ts}","type":"queue","depth":${i % 77}}`);
+    else lines.push(`{"ts":"${ts}","stage":"s${i % 5}","durationMs":${(i % 1000) + 0.5},"success":${i % 31 !== 0},"llmTokens":${i % 400},"cacheHit":${i % 3 === 0}}`);
+  }
+  writeFileSync(join(dir, 'perfmon-20261127-09.ndjson'), lines.join('\n') + '\n{"ts":"2026-11-27T09:59:59.000Z","stage":"half');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every figure equal, sums of floats to the last few bits (they are added in another order). */
+function expectSameReport(a: PerformanceReport, b: PerformanceReport): void {
+  const strip = (r: PerformanceReport) => JSON.parse(JSON.stringify(r, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v)));
+  expect(strip(a)).toEqual(strip(b));
+}
+
+describe('parallel reading', () => {
+  it('readRange covers every line exactly once, whatever the split points', async () => {
+    const path = join(dir, 'perfmon-20261127-09.ndjson');
+    const whole: number[] = [];
+    await readRange(path, 0, Infinity, { line: (_b, _s, _e, n) => whole.push(n), tooLong: () => {} });
+    expect(whole.length).toBe(20_000); // the unterminated last line is not read
+    for (const cuts of [[1], [100, 101, 102], [5000, 5001, 300_000, 1_200_000], [2_000_000]]) {
+      let total = 0;
+      const points = [0, ...cuts, Infinity];
+      for (let i = 0; i + 1 < points.length; i++) {
+        await readRange(path, points[i]!, points[i + 1]!, { line: () => total++, tooLong: () => {} });
+      }
+      expect(total, `cuts ${cuts.join(',')}`).toBe(20_000);
+    }
+  });
+
+  it('planRanges splits large files and keeps gzip files whole', () => {
+    const files = [
+      { path: 'a', dir: '.', name: 'a.ndjson', size: 100 << 20, gzip: false, hourStart: undefined },
+      { path: 'b.gz', dir: '.', name: 'b.ndjson.gz', size: 10 << 20, gzip: true, hourStart: undefined },
+    ];
+    const plan = planRanges(files, 2);
+    const a = plan.filter((p) => p.path === 'a');
+    expect(a.length).toBeGreaterThan(4);
+    expect(a[0]!.start).toBe(0);
+    expect(a.at(-1)!.end).toBe(Infinity);
+    for (let i = 1; i < a.length; i++) expect(a[i]!.start).toBe(a[i - 1]!.end);
+    expect(plan.filter((p) => p.path === 'b.gz')).toEqual([{ path: 'b.gz', start: 0, end: Infinity, gzip: true }]);
+  });
+
+  it('workers give the same report as one thread, malformed line numbers included', async () => {
+    const until = Date.parse('2026-11-27T10:00:00Z');
+    const opts = { dirs: [dir], windowMinutes: 60, until, now: () => until, dailyTokenLimit: 1_000_000 };
+    const one = await generateReport({ ...opts, threads: 1 });
+    const four = await generateReport({ ...opts, threads: 4 });
+    expect(one.records).toBeGreaterThan(19_000);
+    expect(one.malformed.count).toBe(21); // i = 0, 997, …, 19940
+    expect(one.malformed.first.map((m) => m.line)).toEqual([1, 998, 1995, 2992, 3989, 4986, 5983, 6980, 7977, 8974]);
+    expectSameReport(four, one);
+  });
+
+  it('on the sample logs too', async () => {
+    const opts = { dirs: [join(root, 'fixtures/sample')], windowMinutes: 1440, until: 'latest' as const, dailyTokenLimit: 1_000_000, now: () => 0 };
+    expectSameReport(await generateReport({ ...opts, threads: 3 }), await generateReport({ ...opts, threads: 1 }));
+  });
+});
