@@ -45,7 +45,7 @@ export function reportFamilies(r: PerformanceReport, issues: readonly Issue[], o
   return [
     gauge('window_seconds', 'Length of the reported window.', r.timeWindowMinutes * 60),
     gauge('window_records', 'Well-formed records in the window.', r.records),
-    gauge('malformed_lines', 'Malformed lines skipped in the files read for the window.', r.malformed.count),
+    gauge('malformed_lines', 'Malformed lines skipped in the files read (by serve: since it started).', r.malformed.count),
     {
       name: `${ns}_window_stage_duration_seconds`,
       help: 'Stage durations in the window: nearest-rank quantiles (within 0.5 %), sum and count of the window.',

@@ -58,6 +58,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
   let follower: Follower | undefined = follow(o.dirs, () => void refresh(), o.rescanMs);
 
+  // Within the followed window the live picture answers; a longer one is read from the logs.
+  const evaluate = async (windowMinutes: number) =>
+    windowMinutes <= o.windowMinutes
+      ? live.snapshot(windowMinutes)
+      : evaluateWindow({ dirs: o.dirs, windowMinutes, now, dailyTokenLimit: o.config.dailyTokenLimit, thresholds: ruleThresholds(o.config) });
+
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<Reply> | Reply> = {
     '/metrics': (req) => {
       const snap = live.snapshot();
@@ -74,20 +80,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const snap = live.snapshot(REALTIME_WINDOW_MINUTES);
       return json(200, realtimeMetrics(snap.report, snap.issues));
     },
-    '/api/metrics/report': async (_req, url) => {
-      const windowMinutes = windowParam(url, o.windowMinutes);
-      // Within the followed window the live picture answers; a longer one is read from the logs.
-      if (windowMinutes <= o.windowMinutes) return json(200, live.snapshot(windowMinutes).report);
-      const e = await evaluateWindow({
-        dirs: o.dirs,
-        windowMinutes,
-        now,
-        dailyTokenLimit: o.config.dailyTokenLimit,
-        thresholds: ruleThresholds(o.config),
-      });
-      return json(200, e.report);
-    },
-    '/api/metrics/issues': (_req, url) => json(200, live.snapshot(windowParam(url, o.windowMinutes)).issues),
+    '/api/metrics/report': async (_req, url) => json(200, (await evaluate(windowParam(url, o.windowMinutes))).report),
+    '/api/metrics/issues': async (_req, url) => json(200, (await evaluate(windowParam(url, o.windowMinutes))).issues),
     '/healthz': () =>
       json(lastError === undefined ? 200 : 503, {
         status: lastError === undefined ? 'ok' : 'degraded',
