@@ -18,9 +18,12 @@ import { readLogFile, recordLineSink } from './read-log-file.js';
  * - Files are known by device + inode, so a rename (logrotate's `create` mode) keeps its reader;
  *   a new file at the old path is a new file, read from 0.
  * - The descriptor stays open: a renamed or deleted file is read to its end before it is let go.
- * - A size below the offset is a truncation: read again from 0. For copy-truncate, the copy is
- *   recognised by the fingerprint of its first bytes: its content up to the original's offset is
- *   not read again, and the bytes the original lost to the truncation are read from the copy.
+ * - A size below the offset is a truncation: read again from 0 (one scan later when no copy is
+ *   known yet, so that a copy made just before it is listed first). For copy-truncate, the copy
+ *   is recognised by the fingerprint of its first bytes: its content up to the original's offset
+ *   is not read again, and the bytes the original lost to the truncation are read from the copy.
+ * - A file no scan lists is read to its end and let go: at once when deleted, one scan later when
+ *   it still has a name (renamed while a scan ran, the next one finds it under the new name).
  * - An incomplete last line is carried until its newline arrives.
  */
 
@@ -57,6 +60,10 @@ interface Tracked {
   hourStart: number | undefined;
   /** Compressed: read once when found (no descriptor kept), or a copy of a followed file. */
   gzip: boolean;
+  /** Scans in a row that did not list it. */
+  missed: number;
+  /** Found truncated with no copy known: handled at the next scan, which lists a copy if any. */
+  truncationSeen: boolean;
 }
 
 export class Tailer {
@@ -132,10 +139,14 @@ export class Tailer {
     }
     for (const t of [...this.files.values()]) {
       if (!seen.has(t.key)) {
-        // Deleted or moved out of the directory: read what is left through the descriptor.
-        await this.readNew(t);
-        await this.forget(t);
+        // Deleted or moved out of the directory: read what is left through the descriptor. A
+        // file that still has a name may have been renamed between readdir and stat: it is kept
+        // for one more scan, which finds it under its new name, instead of being read again.
+        await this.readNew(t, false);
+        const linked = t.fd !== undefined && (await t.fd.stat()).nlink > 0;
+        if (!linked || ++t.missed > 1) await this.forget(t);
       } else {
+        t.missed = 0;
         await this.readNew(t);
       }
     }
@@ -143,7 +154,7 @@ export class Tailer {
 
   private async track(key: string, path: string, name: string, size: number): Promise<void> {
     const hourStart = perfmonFileHour(name);
-    const t: Tracked = { key, path, fd: undefined, offset: 0, splitter: this.splitterFor(path), fingerprint: undefined, copyOf: undefined, hourStart, gzip: false };
+    const t: Tracked = { key, path, fd: undefined, offset: 0, splitter: this.splitterFor(path), fingerprint: undefined, copyOf: undefined, hourStart, gzip: false, missed: 0, truncationSeen: false };
     this.files.set(key, t);
     this.stats.files++;
     if (isGzipName(name)) {
@@ -206,7 +217,8 @@ export class Tailer {
     return this.o.since === undefined || hourStart === undefined || hourStart + HOUR_MS > this.o.since;
   }
 
-  private async readNew(t: Tracked): Promise<void> {
+  /** @param listed whether this scan listed the file (a last read before letting it go, if not) */
+  private async readNew(t: Tracked, listed = true): Promise<void> {
     if (!t.fd || t.copyOf) return;
     const { size } = await t.fd.stat();
     // Shorter than what was read, or different first bytes: truncated (and maybe written again
@@ -214,6 +226,14 @@ export class Tailer {
     const now = t.fingerprint !== undefined && size >= FINGERPRINT_BYTES ? await this.fingerprintOf(t.fd) : undefined;
     const replaced = now !== undefined && !t.fingerprint!.equals(now);
     if (size < t.offset || replaced) {
+      // A copy-truncate's copy is made before the truncation, but possibly after this scan's
+      // readdir: the next scan lists it. Until then the file waits, with its fingerprint, so that
+      // the copy is recognised and only what the truncation took is read from it.
+      if (listed && !t.truncationSeen && ![...this.files.values()].some((c) => c.copyOf === t)) {
+        t.truncationSeen = true;
+        return;
+      }
+      t.truncationSeen = false;
       this.stats.truncations++;
       await this.recoverFromCopy(t);
       t.splitter = this.splitterFor(t.path);
