@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
+import { ExactSum } from '../stats/exact-sum.js';
 import { Rollup, type RollupData } from '../stats/rollup.js';
 import { MalformedLog, type MalformedSummary } from './malformed.js';
 import { readLogFile, recordLineSink } from './read-log-file.js';
@@ -22,8 +23,8 @@ export interface RangeResult {
   lines: number;
   window: RollupData;
   previous: RollupData | null;
-  dayTokens: number;
-  dayCost: number;
+  dayTokens: number[];
+  dayCost: number[];
   latestQueueTs: number | null;
   latestQueueDepth: number;
   /** Line numbers relative to the range's first line (1-based). */
@@ -45,8 +46,8 @@ export function toResult(id: number, lines: number, acc: WindowAccumulator, malf
     lines,
     window: acc.window.toJSON(),
     previous: acc.previous ? acc.previous.toJSON() : null,
-    dayTokens: acc.dayTokens,
-    dayCost: acc.dayCost,
+    dayTokens: acc.dayTokenSum.toJSON(),
+    dayCost: acc.dayCostSum.toJSON(),
     latestQueueTs: acc.latestQueueTs === -Infinity ? null : acc.latestQueueTs,
     latestQueueDepth: acc.latestQueueDepth,
     malformed: malformed.toJSON(),
@@ -58,8 +59,8 @@ export function fromResult(r: RangeResult, bounds: ReportBounds): WindowAccumula
   const acc = new WindowAccumulator(bounds);
   acc.window.merge(Rollup.fromJSON(r.window));
   if (r.previous && acc.previous) acc.previous.merge(Rollup.fromJSON(r.previous));
-  acc.dayTokens = r.dayTokens;
-  acc.dayCost = r.dayCost;
+  acc.dayTokenSum.merge(ExactSum.fromJSON(r.dayTokens));
+  acc.dayCostSum.merge(ExactSum.fromJSON(r.dayCost));
   acc.latestQueueTs = r.latestQueueTs ?? -Infinity;
   acc.latestQueueDepth = r.latestQueueDepth;
   return acc;

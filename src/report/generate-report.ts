@@ -27,7 +27,7 @@ export async function generateReports(o: ReportOptions): Promise<WindowReports> 
   const b = acc.bounds;
   const previous = buildFromRollup(
     acc.previous!,
-    { ...acc, bounds: { ...b, until: b.from, from: b.previousFrom! } },
+    { bounds: { ...b, until: b.from, from: b.previousFrom! }, dayTokens: acc.dayTokens, dayCost: acc.dayCost, latestQueueDepth: acc.latestQueueDepth },
     { ...opts, malformed: { count: 0, first: [] } },
   );
   return { report: buildReport(acc, opts), previous };

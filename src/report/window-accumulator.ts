@@ -1,4 +1,5 @@
 import type { MetricRecord } from '../schema.js';
+import { ExactSum } from '../stats/exact-sum.js';
 import { Rollup } from '../stats/rollup.js';
 
 /**
@@ -34,14 +35,22 @@ export function readStart(b: ReportBounds): number {
 export class WindowAccumulator {
   readonly window = new Rollup();
   readonly previous: Rollup | undefined;
-  dayTokens = 0;
-  dayCost = 0;
+  readonly dayTokenSum = new ExactSum();
+  readonly dayCostSum = new ExactSum();
   /** Newest queue sample at or before `until`, wherever it falls in what was read. */
   latestQueueTs = -Infinity;
   latestQueueDepth = 0;
 
   constructor(readonly bounds: ReportBounds) {
     this.previous = bounds.previousFrom === undefined ? undefined : new Rollup();
+  }
+
+  get dayTokens(): number {
+    return this.dayTokenSum.value;
+  }
+
+  get dayCost(): number {
+    return this.dayCostSum.value;
   }
 
   add(r: MetricRecord): void {
@@ -51,22 +60,22 @@ export class WindowAccumulator {
     if (ts > from) this.window.add(r);
     else if (this.previous !== undefined && ts > previousFrom!) this.previous.add(r);
     if (r.type === 'queue') {
-      if (ts >= this.latestQueueTs) {
+      if (ts > this.latestQueueTs || (ts === this.latestQueueTs && r.depth > this.latestQueueDepth)) {
         this.latestQueueTs = ts;
         this.latestQueueDepth = r.depth;
       }
     } else if (ts >= dayStart) {
-      if (r.llmTokens !== undefined) this.dayTokens += r.llmTokens;
-      if (r.llmCost !== undefined) this.dayCost += r.llmCost;
+      if (r.llmTokens !== undefined) this.dayTokenSum.add(r.llmTokens);
+      if (r.llmCost !== undefined) this.dayCostSum.add(r.llmCost);
     }
   }
 
   merge(o: WindowAccumulator): this {
     this.window.merge(o.window);
     if (this.previous && o.previous) this.previous.merge(o.previous);
-    this.dayTokens += o.dayTokens;
-    this.dayCost += o.dayCost;
-    if (o.latestQueueTs >= this.latestQueueTs && o.latestQueueTs !== -Infinity) {
+    this.dayTokenSum.merge(o.dayTokenSum);
+    this.dayCostSum.merge(o.dayCostSum);
+    if (o.latestQueueTs !== -Infinity && (o.latestQueueTs > this.latestQueueTs || (o.latestQueueTs === this.latestQueueTs && o.latestQueueDepth > this.latestQueueDepth))) {
       this.latestQueueTs = o.latestQueueTs;
       this.latestQueueDepth = o.latestQueueDepth;
     }

@@ -8,6 +8,8 @@
  * same numbers a single pass would give: report, watch, serve and the cache all use this one type.
  */
 
+import { ExactSum } from './exact-sum.js';
+
 export const RELATIVE_ACCURACY = 0.005;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const INV_LOG_GAMMA = 1 / Math.log(GAMMA);
@@ -49,7 +51,8 @@ export interface HistogramData {
   counts: number[];
   zero: number;
   count: number;
-  sum: number;
+  /** The exact sum's partials (see ExactSum). */
+  sum: number[];
   min: number;
   max: number;
 }
@@ -61,13 +64,13 @@ export class DurationHistogram {
   /** Samples below MIN_TRACKED_MS. */
   private zero = 0;
   count = 0;
-  sum = 0;
+  private total = new ExactSum();
   min = Infinity;
   max = -Infinity;
 
   add(ms: number): void {
     this.count++;
-    this.sum += ms;
+    this.total.add(ms);
     if (ms < this.min) this.min = ms;
     if (ms > this.max) this.max = ms;
     if (ms < MIN_TRACKED_MS) {
@@ -84,7 +87,7 @@ export class DurationHistogram {
   merge(other: DurationHistogram): this {
     if (other.count === 0) return this;
     this.count += other.count;
-    this.sum += other.sum;
+    this.total.merge(other.total);
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
     this.zero += other.zero;
@@ -125,6 +128,11 @@ export class DurationHistogram {
     return Math.min(this.max, Math.max(this.min, value));
   }
 
+  /** Sum of the samples, exact whatever the order they were added or merged in. */
+  get sum(): number {
+    return this.total.value;
+  }
+
   get mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }
@@ -158,7 +166,7 @@ export class DurationHistogram {
       counts: Array.from(this.counts.subarray(lo, hi)),
       zero: this.zero,
       count: this.count,
-      sum: this.sum,
+      sum: this.total.toJSON(),
       // JSON has no Infinity: an empty histogram's bounds travel as 0 and are restored by count.
       min: this.count === 0 ? 0 : this.min,
       max: this.count === 0 ? 0 : this.max,
@@ -171,7 +179,7 @@ export class DurationHistogram {
     h.counts = Float64Array.from(data.counts);
     h.zero = data.zero;
     h.count = data.count;
-    h.sum = data.sum;
+    h.total = ExactSum.fromJSON(data.sum);
     h.min = data.count === 0 ? Infinity : data.min;
     h.max = data.count === 0 ? -Infinity : data.max;
     return h;

@@ -1,4 +1,5 @@
 import type { MetricRecord } from '../schema.js';
+import { ExactSum } from './exact-sum.js';
 import { MINUTE_MS, Rollup } from './rollup.js';
 
 /**
@@ -9,7 +10,7 @@ import { MINUTE_MS, Rollup } from './rollup.js';
  */
 export class MinuteRollups {
   private readonly minutes = new Map<number, Rollup>();
-  private readonly dayTokens = new Map<number, { tokens: number; cost: number }>();
+  private readonly dayTokens = new Map<number, { tokens: ExactSum; cost: ExactSum }>();
   private latestQueueTs = -Infinity;
   private latestQueueDepth = 0;
   /** Records older than the retained span when they arrived. */
@@ -24,15 +25,15 @@ export class MinuteRollups {
   add(r: MetricRecord): void {
     const minute = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS;
     const now = this.now();
-    if (r.type === 'queue' && r.ts >= this.latestQueueTs && r.ts <= now) {
+    if (r.type === 'queue' && r.ts <= now && (r.ts > this.latestQueueTs || (r.ts === this.latestQueueTs && r.depth > this.latestQueueDepth))) {
       this.latestQueueTs = r.ts;
       this.latestQueueDepth = r.depth;
     }
     if (r.type !== 'queue' && (r.llmTokens !== undefined || r.llmCost !== undefined) && minute >= dayStart(now)) {
-      const d = this.dayTokens.get(minute) ?? { tokens: 0, cost: 0 };
-      d.tokens += r.llmTokens ?? 0;
-      d.cost += r.llmCost ?? 0;
-      this.dayTokens.set(minute, d);
+      let d = this.dayTokens.get(minute);
+      if (!d) this.dayTokens.set(minute, (d = { tokens: new ExactSum(), cost: new ExactSum() }));
+      if (r.llmTokens !== undefined) d.tokens.add(r.llmTokens);
+      if (r.llmCost !== undefined) d.cost.add(r.llmCost);
     }
     if (minute < this.oldestKept(now)) {
       this.late++;
@@ -65,15 +66,15 @@ export class MinuteRollups {
 
   daily(until: number): { tokens: number; cost: number } {
     const start = dayStart(until);
-    let tokens = 0;
-    let cost = 0;
+    const tokens = new ExactSum();
+    const cost = new ExactSum();
     for (const [minute, d] of this.dayTokens) {
       if (minute >= start && minute <= until) {
-        tokens += d.tokens;
-        cost += d.cost;
+        tokens.merge(d.tokens);
+        cost.merge(d.cost);
       }
     }
-    return { tokens, cost };
+    return { tokens: tokens.value, cost: cost.value };
   }
 
   get currentQueueDepth(): number {

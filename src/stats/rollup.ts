@@ -1,5 +1,6 @@
 import type { MetricRecord } from '../schema.js';
 import { DurationHistogram, type HistogramData } from './duration-histogram.js';
+import { ExactSum } from './exact-sum.js';
 
 /**
  * Everything a report needs from a set of records, in mergeable form: a rollup of a window, a
@@ -8,8 +9,9 @@ import { DurationHistogram, type HistogramData } from './duration-histogram.js';
  */
 
 export class StageStats {
-  readonly durations = new DurationHistogram();
   errors = 0;
+
+  constructor(readonly durations = new DurationHistogram()) {}
 
   merge(other: StageStats): void {
     this.durations.merge(other.durations);
@@ -28,10 +30,11 @@ export interface RollupData {
   cacheHits: number;
   cacheMisses: number;
   tokenRecords: number;
-  tokens: number;
-  cost: number;
+  /** Exact sums, as ExactSum partials. */
+  tokens: number[];
+  cost: number[];
   queueSamples: number;
-  queueSum: number;
+  queueSum: number[];
   queueMax: number;
   lastQueueTs: number | null;
   lastQueueDepth: number;
@@ -50,15 +53,28 @@ export class Rollup {
   cacheMisses = 0;
   /** Records that carry `llmTokens`. */
   tokenRecords = 0;
-  tokens = 0;
-  cost = 0;
+  // Sums are exact (order-independent), so every way of merging rollups prints the same digits.
+  tokenSum = new ExactSum();
+  costSum = new ExactSum();
   queueSamples = 0;
-  queueSum = 0;
+  queueTotal = new ExactSum();
   queueMax = 0;
   lastQueueTs = -Infinity;
   lastQueueDepth = 0;
   /** Start of minute (epoch ms) → the largest queue depth sampled in it. */
   readonly depthByMinute = new Map<number, number>();
+
+  get tokens(): number {
+    return this.tokenSum.value;
+  }
+
+  get cost(): number {
+    return this.costSum.value;
+  }
+
+  get queueSum(): number {
+    return this.queueTotal.value;
+  }
 
   add(r: MetricRecord): void {
     this.records++;
@@ -81,17 +97,17 @@ export class Rollup {
     else if (r.cacheHit === false) this.cacheMisses++;
     if (r.llmTokens !== undefined) {
       this.tokenRecords++;
-      this.tokens += r.llmTokens;
+      this.tokenSum.add(r.llmTokens);
     }
-    if (r.llmCost !== undefined) this.cost += r.llmCost;
+    if (r.llmCost !== undefined) this.costSum.add(r.llmCost);
   }
 
   private addQueue(ts: number, depth: number): void {
     this.queueSamples++;
-    this.queueSum += depth;
+    this.queueTotal.add(depth);
     if (depth > this.queueMax) this.queueMax = depth;
-    // Ties on ts keep the later-read sample, as a tail of the log would.
-    if (ts >= this.lastQueueTs) {
+    // Ties on ts keep the deeper sample: an order-independent choice, like every merge here.
+    if (ts > this.lastQueueTs || (ts === this.lastQueueTs && depth > this.lastQueueDepth)) {
       this.lastQueueTs = ts;
       this.lastQueueDepth = depth;
     }
@@ -109,12 +125,12 @@ export class Rollup {
     this.cacheHits += o.cacheHits;
     this.cacheMisses += o.cacheMisses;
     this.tokenRecords += o.tokenRecords;
-    this.tokens += o.tokens;
-    this.cost += o.cost;
+    this.tokenSum.merge(o.tokenSum);
+    this.costSum.merge(o.costSum);
     this.queueSamples += o.queueSamples;
-    this.queueSum += o.queueSum;
+    this.queueTotal.merge(o.queueTotal);
     if (o.queueMax > this.queueMax) this.queueMax = o.queueMax;
-    if (o.queueSamples > 0 && o.lastQueueTs >= this.lastQueueTs) {
+    if (o.queueSamples > 0 && (o.lastQueueTs > this.lastQueueTs || (o.lastQueueTs === this.lastQueueTs && o.lastQueueDepth > this.lastQueueDepth))) {
       this.lastQueueTs = o.lastQueueTs;
       this.lastQueueDepth = o.lastQueueDepth;
     }
@@ -140,10 +156,10 @@ export class Rollup {
       cacheHits: this.cacheHits,
       cacheMisses: this.cacheMisses,
       tokenRecords: this.tokenRecords,
-      tokens: this.tokens,
-      cost: this.cost,
+      tokens: this.tokenSum.toJSON(),
+      cost: this.costSum.toJSON(),
       queueSamples: this.queueSamples,
-      queueSum: this.queueSum,
+      queueSum: this.queueTotal.toJSON(),
       queueMax: this.queueMax,
       lastQueueTs: this.queueSamples === 0 ? null : this.lastQueueTs,
       lastQueueDepth: this.lastQueueDepth,
@@ -158,8 +174,8 @@ export class Rollup {
     r.lastTs = d.lastTs ?? -Infinity;
     const restore = (into: Map<string, StageStats>, from: RollupData['stages']) => {
       for (const name of Object.keys(from)) {
-        const s = new StageStats();
-        s.durations.merge(DurationHistogram.fromJSON(from[name]!.durations));
+        // Restored as saved (not merged), so saving again gives the same text.
+        const s = new StageStats(DurationHistogram.fromJSON(from[name]!.durations));
         s.errors = from[name]!.errors;
         into.set(name, s);
       }
@@ -169,10 +185,10 @@ export class Rollup {
     r.cacheHits = d.cacheHits;
     r.cacheMisses = d.cacheMisses;
     r.tokenRecords = d.tokenRecords;
-    r.tokens = d.tokens;
-    r.cost = d.cost;
+    r.tokenSum = ExactSum.fromJSON(d.tokens);
+    r.costSum = ExactSum.fromJSON(d.cost);
     r.queueSamples = d.queueSamples;
-    r.queueSum = d.queueSum;
+    r.queueTotal = ExactSum.fromJSON(d.queueSum);
     r.queueMax = d.queueMax;
     r.lastQueueTs = d.lastQueueTs ?? -Infinity;
     r.lastQueueDepth = d.lastQueueDepth;

@@ -1,0 +1,80 @@
+/**
+ * An exact, order-independent sum of doubles (Shewchuk's partials, as in Python's math.fsum).
+ *
+ * Floating-point addition is not associative: summing the same durations per minute then per
+ * window, per worker then merged, or incrementally across cached runs would round differently
+ * and print different last digits. Keeping the sum exactly (as a short list of non-overlapping
+ * partials) and rounding only when read makes every path print the same number.
+ */
+export class ExactSum {
+  /** Non-overlapping partials, smallest magnitude first; their exact sum is the value. */
+  private partials: number[] = [];
+
+  add(x: number): void {
+    const p = this.partials;
+    let i = 0;
+    for (let j = 0; j < p.length; j++) {
+      let y = p[j]!;
+      if (Math.abs(x) < Math.abs(y)) {
+        const t = x;
+        x = y;
+        y = t;
+      }
+      const hi = x + y;
+      const lo = y - (hi - x);
+      if (lo !== 0) p[i++] = lo;
+      x = hi;
+    }
+    p.length = i;
+    p.push(x);
+  }
+
+  merge(other: ExactSum): this {
+    for (const x of other.partials) this.add(x);
+    return this;
+  }
+
+  /** The exact sum, correctly rounded to a double (round half to even). */
+  get value(): number {
+    const p = this.partials;
+    let n = p.length;
+    if (n === 0) return 0;
+    let hi = p[--n]!;
+    let lo = 0;
+    while (n > 0) {
+      const x = hi;
+      const y = p[--n]!;
+      hi = x + y;
+      const yr = hi - x;
+      lo = y - yr;
+      if (lo !== 0) break;
+    }
+    // Half-way case: when the rest has the same sign as `lo`, `hi` must be rounded away.
+    if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
+      const y = lo * 2;
+      const x = hi + y;
+      const yr = x - hi;
+      if (y === yr) hi = x;
+    }
+    // -0 + 0 is 0 in exact arithmetic; partials can leave a -0 behind for an all-(-0) input.
+    return hi === 0 ? 0 : hi;
+  }
+
+  /** Plain data for worker messages and the cache: the partials themselves (exact). */
+  toJSON(): number[] {
+    return [...this.partials];
+  }
+
+  /** Restores the partials as they were saved, so saving again gives the same text. */
+  static fromJSON(partials: readonly number[]): ExactSum {
+    const s = new ExactSum();
+    s.partials = partials.filter((x) => Number.isFinite(x));
+    return s;
+  }
+
+  static of(values: Iterable<number>): ExactSum {
+    const s = new ExactSum();
+    for (const v of values) s.add(v);
+    return s;
+  }
+}
