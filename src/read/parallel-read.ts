@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { appendIndex, emptyIndex, indexFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
-import type { ReportBounds, WindowAccumulator } from '../report/window-accumulator.js';
-import type { LogFile } from './list-files.js';
-import type { MalformedLog } from './malformed.js';
-import { fromResult, type RangeResult, type RangeTask } from './read-worker.js';
+import { indexRange, type RangeResult, type RangeTask } from './read-worker.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
@@ -18,40 +16,64 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** Splits the files into ranges at roughly equal byte counts (gzip files stay whole). */
-export function planRanges(files: readonly LogFile[], threads: number): Array<Pick<RangeTask, 'path' | 'start' | 'end' | 'gzip'>> {
-  const total = files.reduce((n, f) => n + f.size, 0);
+/** What to index: a file from byte `from` (0, or where its cached index ends) to its end. */
+export interface IndexJob {
+  path: string;
+  from: number;
+  /** Bytes to read (size − from), for planning. */
+  bytes: number;
+  gzip: boolean;
+}
+
+type Range = Pick<RangeTask, 'path' | 'start' | 'end' | 'gzip'>;
+
+/** Splits the jobs into ranges of roughly equal byte counts (gzip files stay whole). */
+export function planRanges(jobs: ReadonlyArray<{ path: string; from?: number; bytes: number; gzip: boolean }>, threads: number): Range[] {
+  const total = jobs.reduce((n, j) => n + j.bytes, 0);
   const target = Math.max(1 << 20, Math.ceil(total / (threads * RANGES_PER_WORKER)));
-  const out: Array<Pick<RangeTask, 'path' | 'start' | 'end' | 'gzip'>> = [];
-  for (const f of files) {
-    if (f.gzip) {
-      out.push({ path: f.path, start: 0, end: Infinity, gzip: true });
+  const out: Range[] = [];
+  for (const j of jobs) {
+    const from = j.from ?? 0;
+    if (!(j.bytes >= 0)) throw new Error(`planRanges: bad byte count for ${j.path}`);
+    if (j.gzip) {
+      out.push({ path: j.path, start: 0, end: Infinity, gzip: true });
       continue;
     }
-    for (let s = 0; s < f.size; s += target) {
+    for (let s = from; ; s += target) {
       // The last range is open-ended: a writer may have appended since the listing.
-      const end = s + target >= f.size ? Infinity : s + target;
-      out.push({ path: f.path, start: s, end, gzip: false });
+      const end = s + target >= from + j.bytes ? Infinity : s + target;
+      out.push({ path: j.path, start: s, end, gzip: false });
       if (end === Infinity) break;
     }
   }
   return out;
 }
 
+export interface IndexOptions {
+  threads: number;
+  fastPath: boolean;
+  /** Use workers even below PARALLEL_MIN_BYTES (tests). */
+  forceParallel?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
- * Reads the files with worker threads over byte ranges split at newlines; each range's
- * accumulator comes back as plain data and is merged in file order, so the result does not
- * depend on which worker finished first. Malformed lines keep their file line numbers.
+ * Indexes each job's bytes, as one fragment per file (lines counted from the job's start). Large
+ * reads use worker threads over byte ranges split at newlines, merged in file order; sums are
+ * exact, so the result is the same as one thread's.
  */
-export async function readParallel(
-  files: readonly LogFile[],
-  bounds: ReportBounds,
-  into: WindowAccumulator,
-  malformed: MalformedLog,
-  o: { threads: number; fastPath: boolean; onProgress?: (done: number, total: number) => void },
-): Promise<void> {
-  const plan = planRanges(files, o.threads);
-  const tasks: RangeTask[] = plan.map((p, id) => ({ ...p, id, bounds, fastPath: o.fastPath }));
+export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Promise<Map<string, FileIndex>> {
+  const bytes = jobs.reduce((n, j) => n + j.bytes, 0);
+  const out = new Map<string, FileIndex>();
+  if (o.threads <= 1 || (!o.forceParallel && bytes < PARALLEL_MIN_BYTES)) {
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!;
+      out.set(j.path, await indexRange({ path: j.path, start: j.from, end: Infinity, gzip: j.gzip, fastPath: o.fastPath }));
+      o.onProgress?.(i + 1, jobs.length);
+    }
+    return out;
+  }
+  const tasks: RangeTask[] = planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath }));
   const results: RangeResult[] = new Array(tasks.length);
   let next = 0;
   let done = 0;
@@ -79,19 +101,12 @@ export async function readParallel(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  // Line numbers: each range counted from its own first line; add the lines of the ranges of
-  // the same file before it.
-  let file = '';
-  let linesBefore = 0;
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
-    const r = results[i]!;
-    if (t.path !== file) {
-      file = t.path;
-      linesBefore = 0;
-    }
-    into.merge(fromResult(r, bounds));
-    malformed.merge({ count: r.malformed.count, first: r.malformed.first.map((m) => ({ ...m, line: m.line + linesBefore })) });
-    linesBefore += r.lines;
+    const frag = indexFromJSON(results[i]!.fragment);
+    const acc = out.get(t.path);
+    if (!acc) out.set(t.path, appendIndex(emptyIndex(frag.offset), frag));
+    else appendIndex(acc, frag);
   }
+  return out;
 }

@@ -7,9 +7,9 @@ const CHUNK_BYTES = 1024 * 1024;
  * Reads the lines that start in [start, end) of a plain file: a range that begins inside a line
  * skips to the next one (the previous range owns it), and the last line is read past `end` to its
  * newline. Ranges split at any byte offsets thus cover every line exactly once. Returns the
- * number of complete lines read.
+ * number of complete lines read. `sink` may be a function of where the first line starts.
  */
-export async function readRange(path: string, start: number, end: number, sink: LineSink): Promise<number> {
+export async function readRange(path: string, start: number, end: number, sink: LineSink | ((firstLineStart: number) => LineSink)): Promise<number> {
   const handle = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -30,7 +30,7 @@ export async function readRange(path: string, start: number, end: number, sink: 
     }
     if (pos >= end) return 0;
     // Lines starting before `end` are ours; stop at the first newline at or past end − 1.
-    const splitter = new LineSplitter(sink);
+    const splitter = new LineSplitter(typeof sink === 'function' ? sink(pos) : sink);
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, pos);
       if (bytesRead === 0) break;

@@ -1,10 +1,13 @@
+import { open, readdir } from 'node:fs/promises';
+import { answerWindow, type IndexedFile } from '../cache/answer-window.js';
+import { emptyIndex, appendIndex, type FileIndex } from '../cache/file-index.js';
+import { loadEntry, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
 import { PerfmonError } from '../errors.js';
-import { HOUR_MS } from '../record/file-name.js';
-import { listLogFiles, type LogFile } from '../read/list-files.js';
+import { listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
-import { readLogFile, recordLineSink } from '../read/read-log-file.js';
-import { defaultThreads, PARALLEL_MIN_BYTES, readParallel } from '../read/parallel-read.js';
-import { readStart, reportBounds, WindowAccumulator } from './window-accumulator.js';
+import { defaultThreads, indexJobs, type IndexJob } from '../read/parallel-read.js';
+import { FINGERPRINT_BYTES } from '../read/tailer.js';
+import { readStart, reportBounds, type WindowAccumulator } from './window-accumulator.js';
 
 /** `now`, `latest` (the newest record's ts), or an epoch-ms instant. */
 export type Until = 'now' | 'latest' | number;
@@ -26,7 +29,14 @@ export interface ReadWindowOptions {
    * 1 reads on the calling thread; a number > 1 forces workers even for small logs (tests).
    */
   threads?: number;
-  /** Called after each file, for progress on long reads. */
+  /**
+   * Keep the per-file minute indexes in this directory between runs, so a run reads only the
+   * bytes appended since the last (see src/cache). Off unless given.
+   */
+  cacheDir?: string;
+  /** One-line notices (e.g. the cache could not be written); the run goes on. */
+  onNotice?: (message: string) => void;
+  /** Called as files are read, for progress on long reads. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -35,31 +45,45 @@ export interface WindowData {
   malformed: MalformedLog;
   files: LogFile[];
   generatedAt: number;
+  /** Bytes read from the logs in this run (all of them without a cache). */
+  bytesRead: number;
 }
 
-/** One pass over the files that can hold the window, the previous window and the UTC day. */
+/**
+ * Answers a window from per-file minute indexes: built from the logs, or loaded from the cache
+ * and extended with what was appended since. The window, the previous window and the UTC day
+ * all come from the same indexes, so cached and uncached runs print the same numbers.
+ */
 export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
   if (!(o.windowMinutes > 0)) {
     throw new PerfmonError('BAD_WINDOW', `window must be more than 0 minutes, got ${o.windowMinutes}`, 2);
   }
   const now = (o.now ?? Date.now)();
-  const until = o.until === undefined || o.until === 'now' ? now : o.until === 'latest' ? await latestTimestamp(o.dirs, now) : o.until;
-  const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
-  const files = await listLogFiles(o.dirs, { from: readStart(bounds), until });
-  const acc = new WindowAccumulator(bounds);
-  const malformed = new MalformedLog();
-  const threads = o.threads ?? defaultThreads();
-  const bytes = files.reduce((n, f) => n + f.size, 0);
-  if (threads > 1 && (o.threads !== undefined || bytes >= PARALLEL_MIN_BYTES)) {
-    await readParallel(files, bounds, acc, malformed, { threads, fastPath: o.fastPath !== false, onProgress: (d, t) => o.onProgress?.(d, t) });
+  const latest = o.until === 'latest';
+  const fixedUntil = o.until === undefined || o.until === 'now' ? now : latest ? undefined : (o.until as number);
+
+  // Which files: for a known end, those that can hold the range; for `latest`, all of them.
+  let files: LogFile[];
+  if (fixedUntil !== undefined) {
+    files = await listLogFiles(o.dirs, { from: readStart(reportBounds(fixedUntil, o.windowMinutes, o.withPrevious)), until: fixedUntil });
   } else {
-    const onRecord = acc.add.bind(acc);
-    for (let i = 0; i < files.length; i++) {
-      const f = files[i]!;
-      await readLogFile(f.path, recordLineSink(f.path, onRecord, malformed, { fastPath: o.fastPath }), { gzip: f.gzip, malformed });
-      o.onProgress?.(i + 1, files.length);
-    }
+    files = await listLogFiles(o.dirs);
   }
+  const { indexed, bytesRead } = await indexFiles(files, o);
+
+  let until = fixedUntil;
+  if (until === undefined) {
+    until = -Infinity;
+    for (const f of indexed) for (const e of f.index.minutes.values()) if (e.rollup.records > 0 && e.rollup.lastTs > until) until = e.rollup.lastTs;
+    if (until === -Infinity) until = now;
+  }
+  const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
+  // With `latest` every file was indexed; answer from those that can hold the range.
+  const range = { from: readStart(bounds), until };
+  const used = latest ? indexed.filter((f) => f.file.hourStart === undefined || hourMayHold(f.file.hourStart, range)) : indexed;
+  const acc = await answerWindow(used, bounds, { fastPath: o.fastPath });
+  const malformed = new MalformedLog();
+  for (const f of used) malformed.merge(f.index.malformed.toJSON());
   if (o.strict && malformed.count > 0) {
     const m = malformed.first[0]!;
     throw new PerfmonError(
@@ -67,25 +91,101 @@ export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
       `${malformed.count} malformed line(s), first at ${m.file}:${m.line}: ${m.reason} (drop --strict to count and skip them)`,
     );
   }
-  return { acc, malformed, files, generatedAt: now };
+  return { acc, malformed, files: used.map((f) => f.file), generatedAt: now, bytesRead };
+}
+
+interface Indexed extends IndexedFile {
+  file: LogFile;
+}
+
+/** Brings every file's index up to its end: from the cache where it still describes the file. */
+async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Promise<{ indexed: Indexed[]; bytesRead: number }> {
+  const entries = new Map<string, CacheEntry>();
+  if (o.cacheDir !== undefined) {
+    for (const dir of new Set(files.map((f) => f.dir))) {
+      const r = loadEntry(o.cacheDir, dir);
+      entries.set(dir, r.entry ?? { dir, files: new Map() });
+    }
+  }
+  const jobs: IndexJob[] = [];
+  const plans: Array<{ file: LogFile; identity: Omit<CachedFile, 'index'>; base: FileIndex }> = [];
+  for (const file of files) {
+    const identity = await identify(file);
+    if (!identity) continue; // removed since listing
+    const cached = entries.get(file.dir)?.files.get(file.name);
+    let base = emptyIndex(0);
+    if (cached && sameFile(cached, identity, file)) base = cached.index;
+    const from = base.offset;
+    if (file.gzip ? base !== cached?.index : identity.size > from) {
+      jobs.push({ path: file.path, from: file.gzip ? 0 : from, bytes: identity.size - (file.gzip ? 0 : from), gzip: file.gzip });
+    }
+    plans.push({ file, identity, base });
+  }
+  const fragments = await indexJobs(jobs, { threads: o.threads ?? defaultThreads(), fastPath: o.fastPath !== false, forceParallel: o.threads !== undefined && o.threads > 1, onProgress: o.onProgress });
+  const bytesRead = jobs.reduce((n, j) => n + j.bytes, 0);
+  const indexed: Indexed[] = [];
+  for (const p of plans) {
+    const frag = fragments.get(p.file.path);
+    const index = frag ? appendIndex(p.base, frag) : p.base;
+    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index });
+    entries.get(p.file.dir)?.files.set(p.file.name, { ...p.identity, index });
+  }
+  // Save only when something new was indexed: a run over unchanged logs writes nothing.
+  const changed = plans.some((p) => (fragments.get(p.file.path)?.lines ?? 0) > 0 || (p.base.lines === 0 && fragments.has(p.file.path)));
+  if (o.cacheDir !== undefined && changed) await saveEntries(o.cacheDir, entries, o.onNotice);
+  return { indexed, bytesRead };
+}
+
+async function identify(file: LogFile): Promise<Omit<CachedFile, 'index'> | undefined> {
+  let handle;
+  try {
+    handle = await open(file.path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = await handle.stat();
+    const buf = Buffer.alloc(FINGERPRINT_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, FINGERPRINT_BYTES, 0);
+    return { dev: st.dev, ino: st.ino, size: st.size, fingerprint: buf.subarray(0, bytesRead).toString('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * The newest record's ts across the directories (`--until latest`), or `fallback` when there are
- * none. Perfmon files are visited newest hour first; a file whose hour ends before the newest ts
- * found so far cannot hold a newer one and is not opened.
+ * Whether a cached index still describes this file: same device and inode, its first bytes
+ * unchanged (a file shorter than the fingerprint when indexed must still start with what it
+ * had), not shorter than what was indexed (truncation), and for gzip exactly the same size.
  */
+function sameFile(cached: CachedFile, now: Omit<CachedFile, 'index'>, file: LogFile): boolean {
+  if (cached.dev !== now.dev || cached.ino !== now.ino) return false;
+  if (!now.fingerprint.startsWith(cached.fingerprint)) return false;
+  if (file.gzip) return cached.size === now.size;
+  return now.size >= cached.index.offset;
+}
+
+/** Saves the entries, keeping those of files not read this time if they still exist. */
+async function saveEntries(cacheDir: string, entries: Map<string, CacheEntry>, onNotice?: (m: string) => void): Promise<void> {
+  for (const entry of entries.values()) {
+    const present = new Set(await readdir(entry.dir).catch(() => [] as string[]));
+    for (const name of [...entry.files.keys()]) if (!present.has(name)) entry.files.delete(name);
+    try {
+      saveEntry(cacheDir, entry);
+    } catch (e) {
+      onNotice?.(`cache not saved (${(e as Error).message}); running without it. Use --no-cache to skip it, or set XDG_CACHE_HOME to a writable place.`);
+      return;
+    }
+  }
+}
+
+/** The newest record's ts across the directories (`--until latest`), or `fallback` when there are none. */
 export async function latestTimestamp(dirs: readonly string[], fallback: number): Promise<number> {
   const files = await listLogFiles(dirs);
-  files.sort((a, b) => (b.hourStart ?? Infinity) - (a.hourStart ?? Infinity));
+  const { indexed } = await indexFiles(files, { dirs, windowMinutes: 1 });
   let latest = -Infinity;
-  const malformed = new MalformedLog();
-  const onRecord = (r: { ts: number }) => {
-    if (r.ts > latest) latest = r.ts;
-  };
-  for (const f of files) {
-    if (f.hourStart !== undefined && f.hourStart + HOUR_MS <= latest) continue;
-    await readLogFile(f.path, recordLineSink(f.path, onRecord, malformed), { gzip: f.gzip });
-  }
+  for (const f of indexed) for (const e of f.index.minutes.values()) if (e.rollup.records > 0 && e.rollup.lastTs > latest) latest = e.rollup.lastTs;
   return latest === -Infinity ? fallback : latest;
 }
+
+

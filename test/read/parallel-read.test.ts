@@ -47,17 +47,21 @@ describe('parallel reading', () => {
   });
 
   it('planRanges splits large files and keeps gzip files whole', () => {
-    const files = [
-      { path: 'a', dir: '.', name: 'a.ndjson', size: 100 << 20, gzip: false, hourStart: undefined },
-      { path: 'b.gz', dir: '.', name: 'b.ndjson.gz', size: 10 << 20, gzip: true, hourStart: undefined },
+    const jobs = [
+      { path: 'a', from: 0, bytes: 100 << 20, gzip: false },
+      { path: 'b.gz', from: 0, bytes: 10 << 20, gzip: true },
+      { path: 'c', from: 5000, bytes: 3 << 20, gzip: false }, // a cached index ends at 5000
     ];
-    const plan = planRanges(files, 2);
+    const plan = planRanges(jobs, 2);
     const a = plan.filter((p) => p.path === 'a');
     expect(a.length).toBeGreaterThan(4);
     expect(a[0]!.start).toBe(0);
     expect(a.at(-1)!.end).toBe(Infinity);
     for (let i = 1; i < a.length; i++) expect(a[i]!.start).toBe(a[i - 1]!.end);
     expect(plan.filter((p) => p.path === 'b.gz')).toEqual([{ path: 'b.gz', start: 0, end: Infinity, gzip: true }]);
+    const c = plan.filter((p) => p.path === 'c');
+    expect(c[0]!.start).toBe(5000);
+    expect(c.at(-1)!.end).toBe(Infinity);
   });
 
   it('workers give the same report as one thread, malformed line numbers included', async () => {

@@ -121,6 +121,13 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
     }
   };
 
+  // Signals are caught before anything is shown: one that comes right after the first summary
+  // (before the follower is set up) must still end with a final summary and exit 0.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   if (screen) io.stdout.write('\x1b[?1049h\x1b[?25l'); // alternate screen, hidden cursor
   onTransitions(last);
   summary();
@@ -130,9 +137,7 @@ async function runWatch(io: CliIO, s: WatchSetup): Promise<void> {
   const timers = [setInterval(summary, s.intervalMs), ...(screen ? [setInterval(draw, REDRAW_MS)] : [])];
 
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    void stopped.then(resolve);
     if (screen && process.stdin.isTTY) {
       process.stdin.setRawMode(true);
       process.stdin.resume();

@@ -1,0 +1,124 @@
+import type { MetricRecord } from '../schema.js';
+import type { LineSink } from '../read/line-splitter.js';
+import { MAX_LINE_BYTES } from '../read/line-splitter.js';
+import { MalformedLog, type MalformedSummary } from '../read/malformed.js';
+import { recordLineSink } from '../read/read-log-file.js';
+import { RELATIVE_ACCURACY } from '../stats/duration-histogram.js';
+import { MINUTE_MS, Rollup, type RollupData } from '../stats/rollup.js';
+
+/**
+ * The index of one log file: a mergeable Rollup per minute of record time, with the byte range
+ * that holds that minute's lines, plus the file's malformed lines. Every report is answered from
+ * these rollups — whole minutes merged, the minutes cut by the window's edges re-read from their
+ * byte ranges — whether the index was just built (`--no-cache`) or loaded from the cache and
+ * extended with the bytes appended since: the same structure computes both.
+ */
+
+export interface MinuteEntry {
+  rollup: Rollup;
+  /** Byte range [from, to) of the file (decompressed, for gzip) holding this minute's lines. */
+  from: number;
+  to: number;
+}
+
+export interface FileIndex {
+  /** Where the indexed bytes end: the end of the last complete line. */
+  offset: number;
+  /** Complete lines indexed (in a fragment: counted from the fragment's first line). */
+  lines: number;
+  minutes: Map<number, MinuteEntry>;
+  malformed: MalformedLog;
+}
+
+/** An empty index (or fragment) whose first line starts at byte `offset`. */
+export function emptyIndex(offset = 0): FileIndex {
+  return { offset, lines: 0, minutes: new Map(), malformed: new MalformedLog() };
+}
+
+export function minuteOf(ts: number): number {
+  return Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+}
+
+/**
+ * A LineSink that fills the fragment `index` with the lines it is fed, which must start at byte
+ * `index.offset` and follow each other as in the file. Line numbers (of malformed lines) count
+ * from the fragment's first line; appendIndex shifts them.
+ */
+export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boolean } = {}): LineSink {
+  let lineStart = index.offset;
+  let lineEnd = index.offset;
+  const onRecord = (r: MetricRecord) => {
+    const m = minuteOf(r.ts);
+    let e = index.minutes.get(m);
+    if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: lineStart, to: lineEnd }));
+    e.rollup.add(r);
+    if (lineStart < e.from) e.from = lineStart;
+    if (lineEnd > e.to) e.to = lineEnd;
+  };
+  const base = index.lines;
+  const parse = recordLineSink(path, onRecord, index.malformed, o);
+  return {
+    line(buf, start, end, lineNo) {
+      lineStart = lineEnd;
+      lineEnd = lineStart + (end - start) + 1;
+      parse.line(buf, start, end, base + lineNo);
+      index.lines = base + lineNo;
+      index.offset = lineEnd;
+    },
+    tooLong(lineNo, bytes) {
+      lineStart = lineEnd;
+      lineEnd = lineStart + bytes + 1;
+      parse.tooLong(base + lineNo, bytes);
+      index.lines = base + lineNo;
+      index.offset = lineEnd;
+    },
+  };
+}
+
+/** Adds the fragment `b` (the lines that follow `a`'s) to `a`. */
+export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
+  for (const [m, e] of b.minutes) {
+    const mine = a.minutes.get(m);
+    if (!mine) a.minutes.set(m, e);
+    else {
+      mine.rollup.merge(e.rollup);
+      if (e.from < mine.from) mine.from = e.from;
+      if (e.to > mine.to) mine.to = e.to;
+    }
+  }
+  const shift = a.lines;
+  a.malformed.merge({ count: b.malformed.count, first: b.malformed.first.map((m) => ({ ...m, line: m.line + shift })) });
+  if (b.lines > 0) a.offset = b.offset;
+  a.lines += b.lines;
+  return a;
+}
+
+export interface FileIndexData {
+  offset: number;
+  lines: number;
+  minutes: Array<[number, number, number, RollupData]>;
+  malformed: MalformedSummary;
+}
+
+export function indexToJSON(x: FileIndex): FileIndexData {
+  return {
+    offset: x.offset,
+    lines: x.lines,
+    minutes: [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON()]),
+    malformed: x.malformed.toJSON(),
+  };
+}
+
+export function indexFromJSON(d: FileIndexData): FileIndex {
+  const malformed = new MalformedLog();
+  malformed.merge(d.malformed);
+  return {
+    offset: d.offset,
+    lines: d.lines,
+    minutes: new Map(d.minutes.map(([m, from, to, r]) => [m, { rollup: Rollup.fromJSON(r), from, to }])),
+    malformed,
+  };
+}
+
+/** What the rollups depend on: a change here invalidates every cached index. */
+export const INDEX_PARAMS = { version: 1, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

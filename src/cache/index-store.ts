@@ -1,0 +1,165 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { INDEX_PARAMS, indexFromJSON, indexToJSON, type FileIndex, type FileIndexData } from './file-index.js';
+
+/**
+ * The on-disk cache: one entry per log directory, holding each file's index with the identity
+ * of the file it describes. An entry is written whole to a temp file and renamed into place, and
+ * carries its format version, the rollup parameters and a SHA-256 of its body: a torn, corrupt,
+ * foreign or outdated entry is ignored (and rebuilt), never trusted.
+ */
+
+const MAGIC = 'PERFMON-INDEX';
+
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  /** Hex of the first bytes (up to FINGERPRINT_BYTES) when indexed. */
+  fingerprint: string;
+  /** Size of a gzip file when indexed (it is read whole, so any change means reindexing). */
+  size: number;
+}
+
+export interface CachedFile extends FileIdentity {
+  index: FileIndex;
+}
+
+export interface CacheEntry {
+  dir: string;
+  files: Map<string, CachedFile>;
+}
+
+interface EntryBody {
+  dir: string;
+  params: typeof INDEX_PARAMS;
+  files: Array<[string, FileIdentity & { index: FileIndexData }]>;
+}
+
+/** $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon. */
+export function defaultCacheDir(env: Record<string, string | undefined>): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'perfmon');
+}
+
+/** The entry file for a log directory: named by a hash of its absolute path. */
+export function entryPath(cacheDir: string, logDir: string): string {
+  const key = createHash('sha256').update(resolve(logDir)).digest('hex').slice(0, 24);
+  return join(cacheDir, `${key}.idx`);
+}
+
+export type LoadResult = { entry: CacheEntry } | { entry: undefined; reason: 'missing' | 'corrupt' | 'version' | 'foreign' };
+
+/** Reads and verifies the entry of `logDir`; anything wrong with it reads as "no entry". */
+export function loadEntry(cacheDir: string, logDir: string): LoadResult {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(entryPath(cacheDir, logDir));
+  } catch {
+    return { entry: undefined, reason: 'missing' };
+  }
+  const nl = raw.indexOf(10);
+  const header = nl === -1 ? '' : raw.subarray(0, nl).toString('latin1');
+  const [magic, version, digest, length] = header.split(' ');
+  if (magic !== MAGIC) return { entry: undefined, reason: 'corrupt' };
+  if (Number(version) !== INDEX_PARAMS.version) return { entry: undefined, reason: 'version' };
+  const body = raw.subarray(nl + 1);
+  if (body.length !== Number(length) || createHash('sha256').update(body).digest('hex') !== digest) return { entry: undefined, reason: 'corrupt' };
+  let parsed: EntryBody;
+  try {
+    parsed = JSON.parse(gunzipSync(body).toString('utf8')) as EntryBody;
+  } catch {
+    return { entry: undefined, reason: 'corrupt' };
+  }
+  if (JSON.stringify(parsed.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
+  if (parsed.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
+  const files = new Map<string, CachedFile>();
+  for (const [name, f] of parsed.files) files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexFromJSON(f.index) });
+  return { entry: { dir: parsed.dir, files } };
+}
+
+/**
+ * Writes the entry atomically (temp file in the cache directory, then rename): a reader sees the
+ * old entry or the new one. Concurrent runs each write a complete, consistent entry; the last
+ * rename wins. Throws when the cache directory cannot be written (the caller goes on without).
+ */
+export function saveEntry(cacheDir: string, entry: CacheEntry): void {
+  mkdirSync(cacheDir, { recursive: true });
+  const body: EntryBody = {
+    dir: resolve(entry.dir),
+    params: INDEX_PARAMS,
+    files: [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, f]) => [name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexToJSON(f.index) }]),
+  };
+  const gz = gzipSync(JSON.stringify(body), { level: 1 });
+  const header = `${MAGIC} ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`;
+  const target = entryPath(cacheDir, entry.dir);
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, Buffer.concat([Buffer.from(header, 'latin1'), gz]));
+    renameSync(tmp, target);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
+    throw e;
+  }
+}
+
+export interface CacheInfo {
+  cacheDir: string;
+  entries: Array<{ file: string; bytes: number; dir?: string; files?: Array<{ name: string; offset: number; lines: number; minutes: number }>; problem?: string }>;
+}
+
+/** What the cache holds (for `perfmon cache info`). */
+export function cacheInfo(cacheDir: string, logDirs: readonly string[]): CacheInfo {
+  const entries: CacheInfo['entries'] = [];
+  for (const dir of logDirs) {
+    const path = entryPath(cacheDir, dir);
+    let bytes = 0;
+    try {
+      bytes = statSync(path).size;
+    } catch {
+      entries.push({ file: path, bytes: 0, dir: resolve(dir), problem: 'no entry' });
+      continue;
+    }
+    const r = loadEntry(cacheDir, dir);
+    if (!r.entry) {
+      entries.push({ file: path, bytes, dir: resolve(dir), problem: `unusable (${r.reason}); it will be rebuilt` });
+      continue;
+    }
+    entries.push({
+      file: path,
+      bytes,
+      dir: r.entry.dir,
+      files: [...r.entry.files].map(([name, f]) => ({ name, offset: f.index.offset, lines: f.index.lines, minutes: f.index.minutes.size })),
+    });
+  }
+  return { cacheDir, entries };
+}
+
+/** Removes the entries of `logDirs`, or every entry when none is given; returns the paths removed. */
+export function clearCache(cacheDir: string, logDirs?: readonly string[]): string[] {
+  const removed: string[] = [];
+  const targets = logDirs && logDirs.length > 0 ? logDirs.map((d) => entryPath(cacheDir, d)) : safeList(cacheDir).filter((n) => n.endsWith('.idx') || n.endsWith('.tmp')).map((n) => join(cacheDir, n));
+  for (const t of targets) {
+    try {
+      rmSync(t);
+      removed.push(t);
+    } catch {
+      // not there
+    }
+  }
+  return removed;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
