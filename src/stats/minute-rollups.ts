@@ -45,22 +45,24 @@ export class MinuteRollups {
   }
 
   /**
-   * The merge of the minutes that start in (from, until]: whole minutes, so the window's far edge
-   * is rounded to the minute, and consecutive windows partition the minutes exactly.
+   * The merge of the minutes that start in [from, until): whole minutes. When `until` falls on a
+   * minute boundary this is the report's window (until − w, until] to the minute; otherwise the
+   * minute the window starts in is left out (at most a minute's records at the far edge), and
+   * the current minute is in. Consecutive windows partition the minutes exactly.
    */
   rollup(from: number, until: number): Rollup {
     const out = new Rollup();
     for (const minute of [...this.minutes.keys()].sort((a, b) => a - b)) {
-      if (minute > from && minute <= until) out.merge(this.minutes.get(minute)!);
+      if (minute >= from && minute < until) out.merge(this.minutes.get(minute)!);
     }
     return out;
   }
 
-  /** Per-minute rollups that start in (from, until], oldest first (for sparklines). */
+  /** Per-minute rollups that start in [from, until), oldest first (for sparklines). */
   series(from: number, until: number): Array<[number, Rollup]> {
     const out: Array<[number, Rollup]> = [];
-    const first = Math.floor(from / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-    for (let m = first; m <= until; m += MINUTE_MS) out.push([m, this.minutes.get(m) ?? EMPTY]);
+    const first = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
+    for (let m = first; m < until; m += MINUTE_MS) out.push([m, this.minutes.get(m) ?? EMPTY]);
     return out;
   }
 

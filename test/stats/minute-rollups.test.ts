@@ -38,21 +38,21 @@ function clock(start: number) {
 }
 
 describe('MinuteRollups: windows of whole minutes', () => {
-  it('rollup(from, until) merges the minutes that start in (from, until]', () => {
+  it('rollup(from, until) merges the minutes that start in [from, until)', () => {
     const c = clock(T(10, 30));
     const m = new MinuteRollups(120, c.fn);
-    m.add(stage(T(10, 0, 0)));          // minute 10:00: starts at `from`, excluded
+    m.add(stage(T(10, 0, 0)));          // minute 10:00: starts at `from`, included
     m.add(stage(T(10, 0, 59, 999)));    // minute 10:00
-    m.add(stage(T(10, 1, 0)));          // minute 10:01: first in
+    m.add(stage(T(10, 1, 0)));          // minute 10:01
     m.add(stage(T(10, 17, 30)));
-    m.add(stage(T(10, 29, 59, 999)));   // minute 10:29
-    m.add(stage(T(10, 30, 0)));         // minute 10:30: starts at `until`, included
+    m.add(stage(T(10, 29, 59, 999)));   // minute 10:29: the last in
+    m.add(stage(T(10, 30, 0)));         // minute 10:30: starts at `until`, excluded
     const r = m.rollup(T(10, 0), T(10, 30));
-    expect(r.records).toBe(4);
-    expect(r.firstTs).toBe(T(10, 1));
-    expect(r.lastTs).toBe(T(10, 30));
-    expect(m.rollup(T(9, 59, 59, 999), T(10, 30)).records).toBe(6);
-    expect(m.rollup(T(10, 0), T(10, 29, 59, 999)).records).toBe(3);
+    expect(r.records).toBe(5);
+    expect(r.firstTs).toBe(T(10, 0));
+    expect(r.lastTs).toBe(T(10, 29, 59, 999));
+    expect(m.rollup(T(10, 0), T(10, 30, 0, 1)).records).toBe(6);
+    expect(m.rollup(T(10, 0, 0, 1), T(10, 30)).records).toBe(3);
   });
 
   it('consecutive windows partition the minutes: each record in exactly one', () => {
@@ -77,22 +77,22 @@ describe('MinuteRollups: windows of whole minutes', () => {
       }
       expect({ stepMs, records, sum }).toEqual({ stepMs, records: n, sum: tokens });
     }
-    expect(m.rollup(T(9, 59, 59, 999), T(12, 0)).records).toBe(n);
+    expect(m.rollup(T(10, 0), T(12, 0)).records).toBe(n);
   });
 
-  it('series gives one point per minute of (from, until], empty minutes included', () => {
+  it('series gives one point per minute of [from, until), empty minutes included', () => {
     const c = clock(T(10, 30));
     const m = new MinuteRollups(120, c.fn);
     m.add(stage(T(10, 5, 1)));
     m.add(stage(T(10, 5, 2)));
-    m.add(stage(T(10, 30)));
+    m.add(stage(T(10, 29, 30)));
     const s = m.series(T(10, 0), T(10, 30));
     expect(s.length).toBe(30);
-    expect(s[0]![0]).toBe(T(10, 1));
-    expect(s.at(-1)![0]).toBe(T(10, 30));
-    expect(s.map(([, r]) => r.records)).toEqual(s.map(([minute]) => (minute === T(10, 5) ? 2 : minute === T(10, 30) ? 1 : 0)));
-    // An unaligned `from`: the first point is the first minute starting after it.
-    expect(m.series(T(10, 0, 30), T(10, 30, 30)).map(([minute]) => minute)).toEqual(s.map(([minute]) => minute));
+    expect(s[0]![0]).toBe(T(10, 0));
+    expect(s.at(-1)![0]).toBe(T(10, 29));
+    expect(s.map(([, r]) => r.records)).toEqual(s.map(([minute]) => (minute === T(10, 5) ? 2 : minute === T(10, 29) ? 1 : 0)));
+    // An unaligned window: the first point is the first minute starting in it, the last the current one.
+    expect(m.series(T(9, 59, 30), T(10, 29, 30)).map(([minute]) => minute)).toEqual(s.map(([minute]) => minute));
   });
 });
 
@@ -146,7 +146,7 @@ describe('MinuteRollups: pruning, the day, late records', () => {
     m.prune();
     expect(m.daily(c.now)).toEqual({ tokens: 3, cost: 0 });
     // Yesterday's minutes are still in the sliding window (within 60 minutes)…
-    expect(m.rollup(T(23, 0), c.now).tokens).toBe(103);
+    expect(m.rollup(T(23, 0), c.now + 1).tokens).toBe(103);
     // …but their day-token entries are gone: 11 window minutes + 1 token minute today.
     expect(m.size).toBe(11 + 1);
     expect(dayStart(c.now)).toBe(Date.UTC(2026, 10, 28));

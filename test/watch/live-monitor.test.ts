@@ -3,10 +3,9 @@
  * an injected clock: what `watch` shows must be what `report` prints for the same window.
  *
  * Window edges: generateReport's window is (until − w, until] by the millisecond, the live one is
- * the minutes that start in (until − w, until]. With a minute-aligned `until` they differ only in
- * the window's first minute (report: (10:00:00.000, 10:01:00), live: not at all) and in records
- * after `until` within its minute. The records below therefore avoid the first minute of each
- * compared window and of each previous window; inside minutes they are spread over the seconds.
+ * the minutes that start in [until − w, until). With a minute-aligned `until` they differ only for
+ * records exactly at until − w (live: in) or exactly at `until` (live: out); the records below
+ * avoid those two instants; inside minutes they are spread over the seconds.
  * Durations, tokens and costs are integers or short binary fractions, so that sums are exact
  * whatever order the per-minute rollups merge in.
  */
@@ -100,7 +99,7 @@ function writeFixture(): void {
   let cur = '';
   for (let m = 5; m <= 27; m++) cur += windowMinuteLines(T(27, 10, m));
   cur += '{"ts": not json\n';
-  cur += stageLine(T(27, 10, 30), { durationMs: 6000 }); // exactly at `until`: in both
+  cur += stageLine(T(27, 10, 30) - 1, { durationMs: 6000 }); // the last ms before `until`: in both
   writeFileSync(join(dir, 'perfmon-20261127-10.ndjson'), cur);
   writeFileSync(join(dir, 'pipeline.ndjson.1'), windowMinuteLines(T(27, 10, 28)) + windowMinuteLines(T(27, 10, 29)));
 }
@@ -131,8 +130,8 @@ describe('LiveMonitor', () => {
     );
 
     // One series point per minute of the window, with that minute's signals.
-    expect(snap.series.map((p) => p.minute)).toEqual(Array.from({ length: WINDOW }, (_, i) => T(27, 10, 1 + i)));
-    expect(snap.series.map((p) => p.signals)).toEqual(Array.from({ length: WINDOW }, (_, i) => (i + 1 >= 5 && i + 1 <= 29 ? 5 : i + 1 === 30 ? 1 : 0)));
+    expect(snap.series.map((p) => p.minute)).toEqual(Array.from({ length: WINDOW }, (_, i) => T(27, 10, i)));
+    expect(snap.series.map((p) => p.signals)).toEqual(Array.from({ length: WINDOW }, (_, i) => (i === 29 ? 6 : i >= 5 ? 5 : 0)));
     expect(snap.series.filter((p) => p.signals > 0).every((p) => p.p95 > 5000)).toBe(true);
 
     // Live: records keep arriving, the clock moves on a minute, the picture follows the report.
@@ -147,7 +146,7 @@ describe('LiveMonitor', () => {
     expect(next.issues).toEqual(evaluateRules(want2.report, want2.previous, ruleThresholds(config)).issues);
     expect(next.issues.map((i) => i.category)).toContain('queue');
     expect(next.series.length).toBe(WINDOW);
-    expect(next.series[0]!.minute).toBe(T(27, 10, 2));
+    expect(next.series[0]!.minute).toBe(T(27, 10, 1));
   });
 
   it('keeps memory to the minutes of two windows as the clock runs on', async () => {
