@@ -8,6 +8,7 @@ import { realtimeCommand } from './commands/realtime.js';
 import { watchCommand } from './commands/watch.js';
 import { serveCommand } from './commands/serve.js';
 import { rulesCommand } from './commands/rules.js';
+import { cacheCommand } from './commands/cache.js';
 import { pruneCommand } from './commands/prune.js';
 import { recordCommand } from './commands/record.js';
 import { reportCommand } from './commands/report.js';
@@ -27,10 +28,10 @@ export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  const commands = [reportCommand, issuesCommand, watchCommand, serveCommand, realtimeCommand, promCommand, rulesCommand, configCommand, recordCommand, pruneCommand];
+  const commands = [reportCommand, issuesCommand, watchCommand, serveCommand, realtimeCommand, promCommand, rulesCommand, cacheCommand, configCommand, recordCommand, pruneCommand];
   for (const make of commands) {
     const cmd = make(io, run);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     program.addCommand(cmd);
   }
   program.addHelpText(

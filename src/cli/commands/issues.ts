@@ -4,12 +4,12 @@ import { evaluateWindow } from '../../detect/evaluate-window.js';
 import { parseUntil, parseWindow } from '../../duration.js';
 import { formatNagios } from '../../export/nagios.js';
 import { progressReporter, resolveCommon, stdoutColor, type CliIO, type CliRun, type CommonOptions } from '../context.js';
-import { formatIssues } from '../format-issues.js';
-import { defaultWindow, threadsOption, windowOptions } from './report.js';
+import { cacheOptions, defaultWindow, threadsOption, windowOptions } from './report.js';
 
 interface IssuesFlags extends CommonOptions {
   window?: string;
   threads?: string;
+  cache?: boolean;
   until: string;
   json?: boolean;
   format: 'table' | 'json' | 'nagios';
@@ -47,13 +47,14 @@ Examples:
         dailyTokenLimit: config.dailyTokenLimit,
         thresholds,
         threads: threadsOption(flags.threads),
+        ...cacheOptions(io, flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);
       const code = exitCodeFor(e.issues, flags.failOn);
       const format = flags.json ? 'json' : flags.format;
       if (format === 'json') io.stdout.write(JSON.stringify(e.issues, null, 2) + '\n');
       else if (format === 'nagios') io.stdout.write(formatNagios(code, e, e.report, thresholds));
-      else io.stdout.write(formatIssues(e, e.report, stdoutColor(io)));
+      else io.stdout.write((await import('../format-issues.js')).formatIssues(e, e.report, stdoutColor(io)));
       run.exitCode = code;
     });
   return cmd;

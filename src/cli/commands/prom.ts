@@ -5,11 +5,12 @@ import { parseUntil, parseWindow } from '../../duration.js';
 import { checkNamespace, DEFAULT_NAMESPACE, formatPrometheus } from '../../export/prometheus.js';
 import { writeFileAtomic } from '../../export/textfile.js';
 import { resolveCommon, type CliIO, type CommonOptions } from '../context.js';
-import { defaultWindow, threadsOption, windowOptions } from './report.js';
+import { cacheOptions, defaultWindow, threadsOption, windowOptions } from './report.js';
 
 interface PromFlags extends CommonOptions {
   window?: string;
   threads?: string;
+  cache?: boolean;
   until: string;
   namespace: string;
   textfile?: string;
@@ -38,6 +39,7 @@ Examples:
         dailyTokenLimit: config.dailyTokenLimit,
         thresholds: ruleThresholds(config),
         threads: threadsOption(flags.threads),
+        ...cacheOptions(io, flags),
       });
       const text = formatPrometheus(e.report, e.issues, { namespace });
       if (flags.textfile !== undefined) writeFileAtomic(flags.textfile, text);

@@ -4,10 +4,12 @@ import { evaluateWindow } from '../../detect/evaluate-window.js';
 import { parseUntil } from '../../duration.js';
 import { REALTIME_WINDOW_MINUTES, realtimeMetrics } from '../../report/realtime.js';
 import { collect, resolveCommon, stdoutColor, type CliIO, type CommonOptions } from '../context.js';
+import { cacheOptions } from './report.js';
 import { fixed, ms, pct } from '../text.js';
 
 interface RealtimeFlags extends CommonOptions {
   until: string;
+  cache?: boolean;
   json?: boolean;
 }
 
@@ -18,6 +20,7 @@ export function realtimeCommand(io: CliIO): Command {
     .option('-u, --until <time>', 'now, latest, or an ISO time', 'now')
     .option('-c, --config <file>', 'configuration file')
     .option('--json', 'print the metrics as JSON')
+    .option('--no-cache', 'read the logs whole, without the index kept in $XDG_CACHE_HOME/perfmon')
     .action(async (flags: RealtimeFlags) => {
       const { config, dirs } = resolveCommon(io, flags);
       const e = await evaluateWindow({
@@ -27,6 +30,7 @@ export function realtimeCommand(io: CliIO): Command {
         now: io.now,
         dailyTokenLimit: config.dailyTokenLimit,
         thresholds: ruleThresholds(config),
+        ...cacheOptions(io, flags),
       });
       const m = realtimeMetrics(e.report, e.issues);
       if (flags.json) {

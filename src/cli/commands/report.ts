@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { parseUntil, parseWindow } from '../../duration.js';
+import { defaultCacheDir } from '../../cache/index-store.js';
 import { PerfmonError } from '../../errors.js';
 import { generateReport } from '../../report/generate-report.js';
 import { collect, progressReporter, resolveCommon, stdoutColor, type CliIO, type CommonOptions } from '../context.js';
-import { formatReport } from '../format-report.js';
 
 interface ReportFlags extends CommonOptions {
   window?: string;
   threads?: string;
+  cache?: boolean;
   until: string;
   stage?: string[];
   json?: boolean;
@@ -21,7 +22,19 @@ export function windowOptions(cmd: Command): Command {
     .option('-w, --window <duration>', 'window length: minutes (30) or a duration (90s, 30m, 2h, 1d) (default: the retention, 24h)')
     .option('-u, --until <time>', 'end of the window: now, latest (the newest record), or an ISO time', 'now')
     .option('-c, --config <file>', 'configuration file (default: ./perfmon.config.json if present)')
-    .option('--threads <n>', 'worker threads for large logs (default: one per core; 1 reads on one thread)');
+    .option('--threads <n>', 'worker threads for large logs (default: one per core; 1 reads on one thread)')
+    .option('--no-cache', 'read the logs whole, without the index kept in $XDG_CACHE_HOME/perfmon');
+}
+
+/** The cache options of a reading command: on unless --no-cache; notices go to stderr once. */
+export function cacheOptions(io: CliIO, flags: { cache?: boolean }): { cacheDir?: string; onNotice: (m: string) => void } {
+  let noticed = false;
+  const onNotice = (m: string) => {
+    if (noticed) return;
+    noticed = true;
+    io.stderr.write(`perfmon: ${m}\n`);
+  };
+  return flags.cache === false ? { onNotice } : { cacheDir: defaultCacheDir(io.env), onNotice };
 }
 
 /** --threads as a number, or undefined for the default. */
@@ -61,9 +74,11 @@ Examples:
         dailyTokenLimit: config.dailyTokenLimit,
         stages: flags.stage,
         threads: threadsOption(flags.threads),
+        ...cacheOptions(io, flags),
         onProgress: progress.onProgress,
       }).finally(progress.done);
-      io.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report, stdoutColor(io)));
+      // The table's modules load only when a table is printed: --json stays quick to start.
+      io.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : (await import('../format-report.js')).formatReport(report, stdoutColor(io)));
     });
   return cmd;
 }

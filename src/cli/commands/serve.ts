@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { parseWindow } from '../../duration.js';
 import { PerfmonError } from '../../errors.js';
 import { checkNamespace, DEFAULT_NAMESPACE } from '../../export/prometheus.js';
-import { startServer } from '../../serve/server.js';
 import { collect, resolveCommon, type CliIO, type CommonOptions } from '../context.js';
 
 interface ServeFlags extends CommonOptions {
@@ -47,6 +46,7 @@ Example:
         const st = await stat(d).catch(() => undefined);
         if (!st?.isDirectory()) throw new PerfmonError('DIR_NOT_FOUND', `log directory not found: ${d} (pass --dir DIR or set PERFMON_DIR)`);
       }
+      const { startServer } = await import('../../serve/server.js');
       const server = await startServer({
         dirs,
         host: flags.host,
