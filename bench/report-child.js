@@ -1,5 +1,7 @@
 // One measured run of a report benchmark, in its own process so its peak RSS is its own.
-//   node bench/report-child.js perfmon|perfmon-1thread|baseline|duckdb DIR [WINDOW]
+//   node bench/report-child.js perfmon|perfmon-1thread|perfmon-cached|baseline|duckdb DIR [WINDOW]
+// perfmon modes run without the cache (a cold run) except perfmon-cached, which uses the cache
+// in $XDG_CACHE_HOME/perfmon.
 // Prints one JSON line: { mode, ms, maxRssMB, signals }.
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,14 +11,15 @@ const [mode, dir, windowArg = '1d'] = process.argv.slice(2);
 const t0 = performance.now();
 let signals;
 
-if (mode === 'perfmon' || mode === 'perfmon-1thread') {
-  // The real CLI code path, output discarded. PERFMON_THREADS is read by this benchmark only.
+if (mode === 'perfmon' || mode === 'perfmon-1thread' || mode === 'perfmon-cached') {
+  // The real CLI code path, output discarded.
   const { runCli } = await import('../dist/cli/program.js');
   let out = '';
   const sink = new Writable({ write(chunk, _e, cb) { out += chunk; cb(); } });
   const args = ['report', '--dir', dir, '--until', 'latest', '--window', windowArg, '--json'];
   if (mode === 'perfmon-1thread') args.push('--threads', '1');
-  const code = await runCli(args, { stdout: sink, stderr: process.stderr, env: {}, cwd: process.cwd(), now: Date.now });
+  if (mode !== 'perfmon-cached') args.push('--no-cache');
+  const code = await runCli(args, { stdout: sink, stderr: process.stderr, env: { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }, cwd: process.cwd(), now: Date.now });
   if (code !== 0) throw new Error(`perfmon exited ${code}`);
   signals = JSON.parse(out).throughput.totalSignalsProcessed;
 } else if (mode === 'duckdb') {

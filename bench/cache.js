@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Cache benchmark (issue: "repeated runs read only new bytes"): on the generated day of logs,
+// `perfmon report --window 1d` cold (empty cache), again with no new data, and again after
+// 10,000 new lines; the cache's size against the logs'. Each run is a fresh process: the whole
+// command as a user runs it, startup included.
+//   node bench/cache.js [--lines 5000000] [--runs 3]
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeLogs } from './generate-logs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const lines = Number(opt('--lines', '5000000'));
+const runs = Number(opt('--runs', '3'));
+
+const dir = join(here, 'data', `day24-${lines}`);
+if (!existsSync(dir)) {
+  process.stderr.write(`generating ${lines} lines in 24 hourly files under ${dir} …\n`);
+  writeLogs({ out: dir, start: '2026-11-26T00:00:00.000Z', hours: 24, perMinute: 0, lines, seed: 11, malformed: 0 });
+}
+const files = readdirSync(dir).map((f) => join(dir, f)).sort();
+const logBytes = () => files.reduce((n, f) => n + statSync(f).size, 0);
+for (const f of files) readFileSync(f); // warm page cache
+
+function run(mode, cacheHome) {
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [join(here, 'report-child.js'), mode, dir, '1d'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome } });
+  return { wall: performance.now() - t0, ...JSON.parse(out.trim().split('\n').pop()) };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const cold = [];
+const warm = [];
+const after = [];
+let cacheBytes = 0;
+// Appended lines carry timestamps inside the day, so the report must count them.
+const last = files.at(-1);
+for (let i = 0; i < runs; i++) {
+  const home = mkdtempSync(join(tmpdir(), 'perfmon-bench-cache-'));
+  cold.push(run('perfmon-cached', home).wall);
+  warm.push(run('perfmon-cached', home).wall);
+  let text = '';
+  for (let k = 0; k < 10_000; k++) text += `{"ts":"2026-11-26T23:59:${String(k % 60).padStart(2, '0')}.${String(k % 1000).padStart(3, '0')}Z","stage":"total","durationMs":${1000 + (k % 500)},"success":true}\n`;
+  appendFileSync(last, text);
+  after.push(run('perfmon-cached', home).wall);
+  const cacheDir = join(home, 'perfmon');
+  cacheBytes = readdirSync(cacheDir).reduce((n, f) => n + statSync(join(cacheDir, f)).size, 0);
+  rmSync(home, { recursive: true, force: true });
+}
+const total = logBytes();
+console.log(`# cache — report --window 1d over ${lines.toLocaleString('en-US')}+ lines (${(total / 2 ** 20).toFixed(0)} MiB, ${files.length} files); ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; median of ${runs}`);
+console.log('');
+console.log('| run | wall | ÷ cold | target |');
+console.log('|---|---:|---:|---:|');
+const c = median(cold);
+console.log(`| cold (empty cache) | ${(c / 1000).toFixed(2)} s | 100 % | |`);
+console.log(`| again, no new data | ${(median(warm) / 1000).toFixed(3)} s | ${((median(warm) / c) * 100).toFixed(1)} % | ≤ 5 % |`);
+console.log(`| after 10,000 new lines | ${(median(after) / 1000).toFixed(3)} s | ${((median(after) / c) * 100).toFixed(1)} % | ≤ 10 % |`);
+console.log('');
+console.log(`cache size: ${(cacheBytes / 2 ** 20).toFixed(2)} MiB = ${((cacheBytes / total) * 100).toFixed(2)} % of the logs (target ≤ 2 %)`);
+console.log(`(the generated data was appended to by this run: ${runs * 10_000} lines at the end of ${last.split('/').pop()})`);
