@@ -71,6 +71,7 @@ export class Tailer {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private chunk: Buffer | undefined;
   readonly stats: TailStats = { files: 0, bytes: 0, lines: 0, truncations: 0 };
 
   constructor(private readonly o: TailerOptions) {}
@@ -265,7 +266,8 @@ export class Tailer {
   /** Reads [from, to) into the splitter; returns the position reached (short of `to` at EOF). */
   private async readRange(fd: FileHandle, from: number, to: number, splitter: LineSplitter): Promise<number> {
     let pos = from;
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(0, to - from)));
+    // One buffer for every read: polls never overlap, and the splitter copies what it keeps.
+    const buf = (this.chunk ??= Buffer.allocUnsafe(CHUNK));
     while (pos < to) {
       const { bytesRead } = await fd.read(buf, 0, Math.min(buf.length, to - pos), pos);
       if (bytesRead === 0) break;
