@@ -59,7 +59,7 @@ async function rereadMinute(f: IndexedFile, m: number, from: number, to: number,
     if (r.ts >= m && r.ts < end) acc.add(r);
   };
   // Malformed lines were counted when the file was indexed: here they are only skipped.
-  const sink = recordLineSink(f.path, onRecord, new MalformedLog(), { fastPath });
+  const sink = recordLineSink(f.path, onRecord, new MalformedLog(), { fastPath, ids: false });
   if (f.gzip) await readGzipRange(f.path, from, to, sink);
   else await readRange(f.path, from, to, sink);
 }

@@ -56,7 +56,8 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
     if (lineEnd > e.to) e.to = lineEnd;
   };
   const base = index.lines;
-  const parse = recordLineSink(path, onRecord, index.malformed, o);
+  // Aggregation needs no signalId or error text: skip decoding them on the fast path.
+  const parse = recordLineSink(path, onRecord, index.malformed, { ...o, ids: false });
   return {
     line(buf, start, end, lineNo) {
       lineStart = lineEnd;

@@ -20,13 +20,14 @@ export function recordLineSink(
   file: string,
   onRecord: (r: MetricRecord) => void,
   malformed: MalformedLog,
-  options: { fastPath?: boolean } = {},
+  options: { fastPath?: boolean; ids?: boolean } = {},
 ): LineSink {
   const fast = options.fastPath !== false;
+  const ids = options.ids !== false;
   return {
     line(buf, start, end, lineNo) {
       if (fast) {
-        const r = fastParseRecord(buf, start, end);
+        const r = fastParseRecord(buf, start, end, ids);
         if (r !== undefined) {
           onRecord(r);
           return;

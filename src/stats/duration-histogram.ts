@@ -185,16 +185,17 @@ export class DurationHistogram {
     return h;
   }
 
-  /** Makes room for bucket `i`, with slack on the growing side; returns its new slot. */
+  /** Makes room for bucket `i`, growing geometrically so a new histogram reallocates rarely. */
   private grow(i: number): number {
     const clamped = Math.max(MIN_INDEX, Math.min(MAX_INDEX, i));
     if (this.counts.length === 0) {
-      this.offset = clamped - 32;
-      this.counts = new Float64Array(64);
+      this.offset = clamped - 64;
+      this.counts = new Float64Array(128);
       return clamped - this.offset;
     }
-    const lo = Math.min(this.offset, clamped - 16);
-    const hi = Math.max(this.offset + this.counts.length, clamped + 17);
+    const slack = Math.max(32, this.counts.length >> 1);
+    const lo = Math.min(this.offset, clamped - slack);
+    const hi = Math.max(this.offset + this.counts.length, clamped + slack + 1);
     const next = new Float64Array(hi - lo);
     next.set(this.counts, this.offset - lo);
     this.counts = next;

@@ -7,13 +7,16 @@
  * partials) and rounding only when read makes every path print the same number.
  */
 export class ExactSum {
-  /** Non-overlapping partials, smallest magnitude first; their exact sum is the value. */
+  /** Non-overlapping partials, smallest magnitude first; their exact sum is the value. Only the
+   *  first `n` slots are in use (the array is not shrunk: setting a length is slow in V8). */
   private partials: number[] = [];
+  private n = 0;
 
   add(x: number): void {
     const p = this.partials;
     let i = 0;
-    for (let j = 0; j < p.length; j++) {
+    const n = this.n;
+    for (let j = 0; j < n; j++) {
       let y = p[j]!;
       if (Math.abs(x) < Math.abs(y)) {
         const t = x;
@@ -25,19 +28,20 @@ export class ExactSum {
       if (lo !== 0) p[i++] = lo;
       x = hi;
     }
-    p.length = i;
-    p.push(x);
+    if (i < p.length) p[i] = x;
+    else p.push(x);
+    this.n = i + 1;
   }
 
   merge(other: ExactSum): this {
-    for (const x of other.partials) this.add(x);
+    for (let j = 0; j < other.n; j++) this.add(other.partials[j]!);
     return this;
   }
 
   /** The exact sum, correctly rounded to a double (round half to even). */
   get value(): number {
     const p = this.partials;
-    let n = p.length;
+    let n = this.n;
     if (n === 0) return 0;
     let hi = p[--n]!;
     let lo = 0;
@@ -62,13 +66,14 @@ export class ExactSum {
 
   /** Plain data for worker messages and the cache: the partials themselves (exact). */
   toJSON(): number[] {
-    return [...this.partials];
+    return this.partials.slice(0, this.n);
   }
 
   /** Restores the partials as they were saved, so saving again gives the same text. */
   static fromJSON(partials: readonly number[]): ExactSum {
     const s = new ExactSum();
     s.partials = partials.filter((x) => Number.isFinite(x));
+    s.n = s.partials.length;
     return s;
   }
 
