@@ -6,13 +6,35 @@ import { recordLineSink } from '../read/read-log-file.js';
 import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
-import { MINUTE_MS, type Rollup } from '../stats/rollup.js';
+import { MINUTE_MS, Rollup } from '../stats/rollup.js';
 import { minuteOf, type FileIndex } from './file-index.js';
 
 export interface IndexedFile {
   path: string;
   gzip: boolean;
   index: FileIndex;
+  /** All the file's minutes merged, and the first and last minute: lets a file that no
+   *  boundary cuts be answered without reading its minutes (they are parsed lazily). */
+  summary?: FileSummary;
+}
+
+export interface FileSummary {
+  rollup: Rollup;
+  first: number;
+  last: number;
+}
+
+/** The merge of every minute of an index. */
+export function summarize(index: FileIndex): FileSummary | undefined {
+  let first = Infinity;
+  let last = -Infinity;
+  const rollup = new Rollup();
+  for (const [m, e] of index.minutes) {
+    rollup.merge(e.rollup);
+    if (m < first) first = m;
+    if (m > last) last = m;
+  }
+  return first === Infinity ? undefined : { rollup, first, last };
 }
 
 /**
@@ -24,7 +46,18 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
   const acc = new WindowAccumulator(bounds);
   const cut = new Set<number>([minuteOf(bounds.from), minuteOf(bounds.until)]);
   if (bounds.previousFrom !== undefined) cut.add(minuteOf(bounds.previousFrom));
+  const side = (m: number) => {
+    const place = m > bounds.until ? 0 : m > bounds.from ? 1 : bounds.previousFrom !== undefined && m > bounds.previousFrom ? 2 : 3;
+    return place * 2 + (m >= bounds.dayStart ? 1 : 0);
+  };
   for (const f of files) {
+    const sum = f.summary;
+    // Minutes are ordered, and each boundary splits them once: when the first and the last
+    // minute lie on the same sides and no boundary cuts a minute in between, all of them do.
+    if (sum && side(sum.first) === side(sum.last) && ![...cut].some((c) => c >= sum.first && c <= sum.last)) {
+      if (sum.first <= bounds.until) addWholeMinute(acc, sum.first, sum.rollup);
+      continue;
+    }
     for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
       if (cut.has(m)) {
         await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);

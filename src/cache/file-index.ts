@@ -101,11 +101,11 @@ export interface FileIndexData {
   malformed: MalformedSummary;
 }
 
-export function indexToJSON(x: FileIndex): FileIndexData {
+export function indexToJSON(x: FileIndex, withMinutes = true): FileIndexData {
   return {
     offset: x.offset,
     lines: x.lines,
-    minutes: [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON()]),
+    minutes: withMinutes ? [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON()]) : [],
     malformed: x.malformed.toJSON(),
   };
 }

@@ -3,6 +3,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unl
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { Rollup, type RollupData } from '../stats/rollup.js';
+import { summarize, type FileSummary } from './answer-window.js';
 import { INDEX_PARAMS, indexFromJSON, indexToJSON, type FileIndex, type FileIndexData } from './file-index.js';
 
 /**
@@ -25,6 +27,9 @@ export interface FileIdentity {
 
 export interface CachedFile extends FileIdentity {
   index: FileIndex;
+  /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
+  summary?: FileSummary;
+  minutesText?: string;
 }
 
 export interface CacheEntry {
@@ -32,10 +37,19 @@ export interface CacheEntry {
   files: Map<string, CachedFile>;
 }
 
+interface SavedFile extends FileIdentity {
+  offset: number;
+  lines: number;
+  malformed: FileIndexData['malformed'];
+  summary: { rollup: RollupData; first: number; last: number } | null;
+  /** The minutes as JSON text, parsed only when a boundary cuts the file. */
+  minutes: string;
+}
+
 interface EntryBody {
   dir: string;
   params: typeof INDEX_PARAMS;
-  files: Array<[string, FileIdentity & { index: FileIndexData }]>;
+  files: Array<[string, SavedFile]>;
 }
 
 /** $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon. */
@@ -73,10 +87,20 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
+  // A body that verifies but is not shaped like an entry (e.g. written by a build that changed
+  // the body and kept the version number) is corrupt: never let it throw into a report.
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.files)) return { entry: undefined, reason: 'corrupt' };
   if (JSON.stringify(parsed.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
   if (parsed.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
   const files = new Map<string, CachedFile>();
-  for (const [name, f] of parsed.files) files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexFromJSON(f.index) });
+  try {
+    for (const [name, f] of parsed.files) {
+      const summary = f.summary ? { rollup: Rollup.fromJSON(f.summary.rollup), first: f.summary.first, last: f.summary.last } : undefined;
+      files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: lazyIndex(f), summary, minutesText: f.minutes });
+    }
+  } catch {
+    return { entry: undefined, reason: 'corrupt' };
+  }
   return { entry: { dir: parsed.dir, files } };
 }
 
@@ -90,7 +114,7 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   const body: EntryBody = {
     dir: resolve(entry.dir),
     params: INDEX_PARAMS,
-    files: [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, f]) => [name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexToJSON(f.index) }]),
+    files: [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, f]) => [name, saved(f)]),
   };
   const gz = gzipSync(JSON.stringify(body), { level: 1 });
   const header = `${MAGIC} ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`;
@@ -107,6 +131,39 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
     }
     throw e;
   }
+}
+
+function saved(f: CachedFile): SavedFile {
+  const data = indexToJSON(f.index, f.minutesText === undefined);
+  const summary = f.summary ?? summarize(f.index);
+  return {
+    dev: f.dev,
+    ino: f.ino,
+    fingerprint: f.fingerprint,
+    size: f.size,
+    offset: data.offset,
+    lines: data.lines,
+    malformed: data.malformed,
+    summary: summary ? { rollup: summary.rollup.toJSON(), first: summary.first, last: summary.last } : null,
+    minutes: f.minutesText ?? JSON.stringify(data.minutes),
+  };
+}
+
+/** An index whose minutes are parsed from their saved text on first use. */
+function lazyIndex(f: SavedFile): FileIndex {
+  const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
+  let minutes: FileIndex['minutes'] | undefined;
+  return {
+    offset: f.offset,
+    lines: f.lines,
+    malformed,
+    get minutes() {
+      return (minutes ??= indexFromJSON({ offset: f.offset, lines: f.lines, minutes: JSON.parse(f.minutes) as FileIndexData['minutes'], malformed: f.malformed }).minutes);
+    },
+    set minutes(m) {
+      minutes = m;
+    },
+  };
 }
 
 export interface CacheInfo {

@@ -74,7 +74,11 @@ export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
   let until = fixedUntil;
   if (until === undefined) {
     until = -Infinity;
-    for (const f of indexed) for (const e of f.index.minutes.values()) if (e.rollup.records > 0 && e.rollup.lastTs > until) until = e.rollup.lastTs;
+    for (const f of indexed) {
+      // A cached summary knows the file's newest ts without parsing its minutes.
+      const rollups = f.summary ? [f.summary.rollup] : [...f.index.minutes.values()].map((e) => e.rollup);
+      for (const r of rollups) if (r.records > 0 && r.lastTs > until) until = r.lastTs;
+    }
     if (until === -Infinity) until = now;
   }
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
@@ -114,7 +118,12 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Prom
     if (!identity) continue; // removed since listing
     const cached = entries.get(file.dir)?.files.get(file.name);
     let base = emptyIndex(0);
-    if (cached && sameFile(cached, identity, file)) base = cached.index;
+    if (cached && sameFile(cached, identity, file)) {
+      base = cached.index;
+      // The entry is shared by every spelling of the directory (./logs, /srv/logs, logs/): name
+      // the file's malformed lines as this run names the file, as an uncached run would.
+      for (const m of base.malformed.first) m.file = file.path;
+    }
     const from = base.offset;
     if (file.gzip ? base !== cached?.index : identity.size > from) {
       jobs.push({ path: file.path, from: file.gzip ? 0 : from, bytes: identity.size - (file.gzip ? 0 : from), gzip: file.gzip });
@@ -124,11 +133,22 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Prom
   const fragments = await indexJobs(jobs, { threads: o.threads ?? defaultThreads(), fastPath: o.fastPath !== false, forceParallel: o.threads !== undefined && o.threads > 1, onProgress: o.onProgress });
   const bytesRead = jobs.reduce((n, j) => n + j.bytes, 0);
   const indexed: Indexed[] = [];
+  // A file listed twice (the same --dir given twice) has one cached index: extend it only once,
+  // or the appended lines would count twice, in this report and in every later one.
+  const extended = new Map<FileIndex, FileIndex>();
   for (const p of plans) {
     const frag = fragments.get(p.file.path);
-    const index = frag ? appendIndex(p.base, frag) : p.base;
-    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index });
-    entries.get(p.file.dir)?.files.set(p.file.name, { ...p.identity, index });
+    let index = extended.get(p.base);
+    if (index === undefined) {
+      index = frag ? appendIndex(p.base, frag) : p.base;
+      extended.set(p.base, index);
+    }
+    // Unchanged since it was cached: its saved summary and minutes text are still right, so the
+    // answer can skip its minutes and the next save can write them back without re-encoding.
+    const cached = entries.get(p.file.dir)?.files.get(p.file.name);
+    const unchanged = cached !== undefined && index === cached.index && (frag === undefined || frag.lines === 0);
+    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : undefined });
+    entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index });
   }
   // Save only when something new was indexed: a run over unchanged logs writes nothing.
   const changed = plans.some((p) => (fragments.get(p.file.path)?.lines ?? 0) > 0 || (p.base.lines === 0 && fragments.has(p.file.path)));

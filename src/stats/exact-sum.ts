@@ -69,10 +69,14 @@ export class ExactSum {
     return this.partials.slice(0, this.n);
   }
 
-  /** Restores the partials as they were saved, so saving again gives the same text. */
+  /**
+   * Restores the partials as they were saved, so saving again gives the same text. A sum that
+   * overflowed holds non-finite partials (its value is NaN), which JSON writes as null: they come
+   * back as NaN, so a sum restored from the cache stays what it was, not the finite rest of it.
+   */
   static fromJSON(partials: readonly number[]): ExactSum {
     const s = new ExactSum();
-    s.partials = partials.filter((x) => Number.isFinite(x));
+    s.partials = partials.map((x) => (Number.isFinite(x) ? x : NaN));
     s.n = s.partials.length;
     return s;
   }
