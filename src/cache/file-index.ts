@@ -121,5 +121,9 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
   };
 }
 
-/** What the rollups depend on: a change here invalidates every cached index. */
-export const INDEX_PARAMS = { version: 1, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+/**
+ * What the rollups depend on: a change here invalidates every cached index. `version` is the
+ * entry layout: 2 since files are saved as offset/lines/malformed/summary/minutes-text (1 saved
+ * `index`), so each build reads the other's entries as outdated instead of failing on them.
+ */
+export const INDEX_PARAMS = { version: 2, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, type FileIndex } from '../../src/cache/file-index.js';
+import { cacheInfo, clearCache, defaultCacheDir, entryPath, loadEntry, saveEntry, type CacheEntry } from '../../src/cache/index-store.js';
+import { LineSplitter } from '../../src/read/line-splitter.js';
+import { generateReport } from '../../src/report/generate-report.js';
+import { readWindow } from '../../src/report/read-window.js';
+
+const temps: string[] = [];
+function tempDir(prefix = 'perfmon-index-store-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+const NOW = Date.parse('2026-11-28T12:00:00.000Z');
+const now = () => NOW;
+const UNTIL = Date.parse('2026-11-27T10:30:00.000Z');
+
+/** A few minutes of records, one malformed line among them. */
+function sampleLines(): string {
+  let s = '';
+  for (let i = 0; i < 120; i++) {
+    const ts = new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 7_001).toISOString();
+    s += JSON.stringify({ ts, stage: i % 3 === 0 ? 'total' : 'classify', durationMs: 100 + i * 3.25, success: i % 11 !== 0, llmTokens: i, llmCost: i / 1e5, cacheHit: i % 2 === 0 }) + '\n';
+    if (i === 50) s += 'not json\n';
+    if (i % 10 === 0) s += JSON.stringify({ ts, type: 'queue', depth: i }) + '\n';
+  }
+  return s;
+}
+
+/** The index of `text` as the reader builds it. */
+function indexOf(path: string, text: string): FileIndex {
+  const index = emptyIndex(0);
+  const splitter = new LineSplitter(indexingSink(path, index));
+  splitter.push(Buffer.from(text));
+  return index;
+}
+
+/** A log directory with one file, and an entry describing it. */
+function sample(): { logDir: string; cacheDir: string; entry: CacheEntry; text: string } {
+  const root = tempDir();
+  const logDir = join(root, 'logs');
+  const cacheDir = join(root, 'cache');
+  mkdirSync(logDir);
+  const text = sampleLines();
+  const name = 'perfmon-20261127-10.ndjson';
+  writeFileSync(join(logDir, name), text);
+  const st = statSync(join(logDir, name));
+  const index = indexOf(join(logDir, name), text);
+  const entry: CacheEntry = {
+    dir: logDir,
+    files: new Map([[name, { dev: st.dev, ino: st.ino, fingerprint: Buffer.from(text.slice(0, 64)).toString('hex'), size: st.size, index }]]),
+  };
+  return { logDir, cacheDir, entry, text };
+}
+
+function header(path: string): { fields: string[]; body: Buffer; raw: Buffer } {
+  const raw = readFileSync(path);
+  const nl = raw.indexOf(10);
+  return { fields: raw.subarray(0, nl).toString('latin1').split(' '), body: raw.subarray(nl + 1), raw };
+}
+
+function reasonOf(cacheDir: string, logDir: string): string {
+  const r = loadEntry(cacheDir, logDir);
+  return r.entry === undefined ? r.reason : 'loaded';
+}
+
+describe('saveEntry / loadEntry', () => {
+  it('round-trips an entry: identities, offsets, lines, minutes, rollups and malformed lines', () => {
+    const { logDir, cacheDir, entry, text } = sample();
+    saveEntry(cacheDir, entry);
+    const r = loadEntry(cacheDir, logDir);
+    expect(r.entry, r.entry === undefined ? r.reason : '').toBeDefined();
+    const got = r.entry!;
+    expect(got.dir).toBe(logDir);
+    expect([...got.files.keys()]).toEqual([...entry.files.keys()]);
+    const [name, want] = [...entry.files][0]!;
+    const f = got.files.get(name)!;
+    expect({ dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size }).toEqual({ dev: want.dev, ino: want.ino, fingerprint: want.fingerprint, size: want.size });
+    expect(f.index.offset).toBe(Buffer.byteLength(text));
+    expect(f.index.lines).toBe(text.split('\n').length - 1);
+    expect(f.index.malformed.count).toBe(1);
+    expect(f.index.malformed.first[0]).toEqual({ file: expect.stringMatching(/perfmon-20261127-10\.ndjson$/), line: text.split('\n').indexOf('not json') + 1, reason: expect.any(String) });
+    // The whole index, minute by minute (rollups, byte ranges), survives the trip exactly.
+    expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
+  });
+
+  it('writes `PERFMON-INDEX <version> <sha256> <length>` then a gzipped JSON body the digest verifies', () => {
+    const { logDir, cacheDir, entry } = sample();
+    saveEntry(cacheDir, entry);
+    const path = entryPath(cacheDir, logDir);
+    expect(path.startsWith(cacheDir)).toBe(true);
+    const { fields, body } = header(path);
+    expect(fields).toHaveLength(4);
+    const [magic, version, digest, length] = fields;
+    expect(magic).toBe('PERFMON-INDEX');
+    expect(Number(version)).toBe(INDEX_PARAMS.version);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(length)).toBe(body.length);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(digest);
+    const parsed = JSON.parse(gunzipSync(body).toString('utf8')) as { dir: string; params: unknown; files: unknown[] };
+    expect(parsed.dir).toBe(logDir);
+    expect(parsed.params).toEqual(INDEX_PARAMS);
+    expect(parsed.files).toHaveLength(1);
+  });
+
+  it('names the entry by the absolute directory: other spellings share it, other directories do not', () => {
+    const { logDir, cacheDir } = sample();
+    expect(entryPath(cacheDir, logDir + '/')).toBe(entryPath(cacheDir, logDir));
+    expect(entryPath(cacheDir, join(logDir, '..', 'logs'))).toBe(entryPath(cacheDir, logDir));
+    expect(entryPath(cacheDir, logDir + '2')).not.toBe(entryPath(cacheDir, logDir));
+  });
+
+  it('leaves no temp file behind, and overwrites in place', () => {
+    const { cacheDir, entry } = sample();
+    for (let i = 0; i < 5; i++) saveEntry(cacheDir, entry);
+    const names = readdirSync(cacheDir);
+    expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^[0-9a-f]{24}\.idx$/);
+  });
+
+  it('loads a missing entry as missing', () => {
+    const { logDir, cacheDir } = sample();
+    expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'missing' });
+  });
+
+  const damaged: Array<[string, (path: string, other: string) => void, 'corrupt' | 'foreign' | 'version']> = [
+    [
+      'a flipped byte in the body',
+      (p) => {
+        const raw = readFileSync(p);
+        raw[raw.length - 5] = raw[raw.length - 5]! ^ 1;
+        writeFileSync(p, raw);
+      },
+      'corrupt',
+    ],
+    ['a body cut short', (p) => writeFileSync(p, readFileSync(p).subarray(0, readFileSync(p).length - 1)), 'corrupt'],
+    ['a file cut inside the header', (p) => writeFileSync(p, readFileSync(p).subarray(0, 30)), 'corrupt'],
+    ['an empty file', (p) => writeFileSync(p, ''), 'corrupt'],
+    ['garbage', (p) => writeFileSync(p, Buffer.from([0x1f, 0x8b, 0, 1, 2, 3, 10, 4, 5, 6])), 'corrupt'],
+    ['a header of another format', (p) => writeFileSync(p, Buffer.concat([Buffer.from('OTHER-INDEX 1 x 1\n'), header(p).body])), 'corrupt'],
+    [
+      'bytes appended after the body',
+      (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.from('x')])),
+      'corrupt',
+    ],
+    [
+      'a valid checksum over a body that is not gzip',
+      (p) => {
+        const body = Buffer.from('plain text');
+        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length}\n${body}`);
+      },
+      'corrupt',
+    ],
+    [
+      'a valid checksum over gzipped text that is not JSON',
+      (p) => {
+        const body = gzipSync('{"dir":');
+        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length}\n`), body]));
+      },
+      'corrupt',
+    ],
+    [
+      'another version in the header',
+      (p) => {
+        const { fields, body } = header(p);
+        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${INDEX_PARAMS.version + 1} ${fields[2]} ${fields[3]}\n`), body]));
+      },
+      'version',
+    ],
+    [
+      'other rollup parameters under a valid checksum',
+      (p) => {
+        const { fields, body } = header(p);
+        const parsed = JSON.parse(gunzipSync(body).toString('utf8')) as { params: Record<string, number> };
+        parsed.params.minuteMs = 30_000;
+        const gz = gzipSync(JSON.stringify(parsed));
+        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+      },
+      'version',
+    ],
+    ["another directory's valid entry", (p, other) => copyFileSync(other, p), 'foreign'],
+  ];
+  // Bodies that verify but are not an entry of this format (another build that kept the version
+  // number, or a hand-made file): they must read as corrupt, never throw.
+  const shapes: Array<[string, (dir: string) => unknown]> = [
+    ['null', () => null],
+    ['an array', () => []],
+    ['a number', () => 42],
+    ['no files', (dir) => ({ dir, params: INDEX_PARAMS })],
+    ['files not a list', (dir) => ({ dir, params: INDEX_PARAMS, files: 5 })],
+    ['a file entry of another shape', (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', {}]] })],
+    ['a file entry that is not a pair', (dir) => ({ dir, params: INDEX_PARAMS, files: [7] })],
+    [
+      'an index without its malformed lines',
+      (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', { dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] } }]] }),
+    ],
+  ];
+  for (const [what, body] of shapes) {
+    it(`reads a checksummed body of another shape as corrupt (${what}), and a report still runs`, async () => {
+      const { logDir, cacheDir, entry } = sample();
+      saveEntry(cacheDir, entry);
+      const gz = gzipSync(JSON.stringify(body(logDir)));
+      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+      expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
+      const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
+      expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
+      expect(loadEntry(cacheDir, logDir).entry, 'the entry was not rebuilt').toBeDefined();
+    });
+  }
+  for (const [what, harm, reason] of damaged) {
+    it(`ignores ${what}: {entry: undefined, reason: '${reason}'}`, () => {
+      const { logDir, cacheDir, entry } = sample();
+      saveEntry(cacheDir, entry);
+      // Another directory's entry in the same cache.
+      const otherDir = logDir + '-other';
+      mkdirSync(otherDir);
+      saveEntry(cacheDir, { dir: otherDir, files: new Map() });
+      expect(reasonOf(cacheDir, logDir)).toBe('loaded');
+      harm(entryPath(cacheDir, logDir), entryPath(cacheDir, otherDir));
+      expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason });
+    });
+  }
+
+  it('reads an entry in the version-1 layout (a file saved as `index`) as outdated, and a report still runs', async () => {
+    const { logDir, cacheDir, entry } = sample();
+    const [name, f] = [...entry.files][0]!;
+    const body = { dir: logDir, params: { ...INDEX_PARAMS, version: 1 }, files: [[name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexToJSON(f.index) }]] };
+    const gz = gzipSync(JSON.stringify(body));
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+    expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'version' });
+    const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
+    expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
+    expect(loadEntry(cacheDir, logDir).entry).toBeDefined();
+  });
+
+  it('throws when the cache directory cannot be created, leaving nothing behind', () => {
+    const { cacheDir, entry } = sample();
+    writeFileSync(cacheDir, 'a file where the cache directory should be');
+    expect(() => saveEntry(join(cacheDir, 'sub'), entry)).toThrow();
+    expect(readFileSync(cacheDir, 'utf8')).toBe('a file where the cache directory should be');
+  });
+});
+
+describe('defaultCacheDir', () => {
+  it('is $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon', () => {
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/perfmon');
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '', HOME: '/h' })).toMatch(/[/\\]\.cache[/\\]perfmon$/);
+    expect(defaultCacheDir({})).toMatch(/[/\\]\.cache[/\\]perfmon$/);
+  });
+});
+
+describe('cacheInfo / clearCache', () => {
+  it('reports each entry: path, size, and every file with its offset, lines and minutes', async () => {
+    const { logDir, cacheDir, text } = sample();
+    await generateReport({ dirs: [logDir], windowMinutes: 60, until: UNTIL, now, dailyTokenLimit: 1e6, cacheDir });
+    const info = cacheInfo(cacheDir, [logDir]);
+    expect(info.cacheDir).toBe(cacheDir);
+    expect(info.entries).toHaveLength(1);
+    const e = info.entries[0]!;
+    expect(e.file).toBe(entryPath(cacheDir, logDir));
+    expect(e.bytes).toBe(statSync(e.file).size);
+    expect(e.bytes).toBeGreaterThan(0);
+    expect(e.dir).toBe(logDir);
+    expect(e.problem).toBeUndefined();
+    expect(e.files).toEqual([{ name: 'perfmon-20261127-10.ndjson', offset: Buffer.byteLength(text), lines: text.split('\n').length - 1, minutes: 14 }]);
+  });
+
+  it('says when there is no entry, and when an entry is unusable', () => {
+    const { logDir, cacheDir, entry } = sample();
+    expect(cacheInfo(cacheDir, [logDir]).entries[0]).toMatchObject({ bytes: 0, problem: 'no entry' });
+    saveEntry(cacheDir, entry);
+    writeFileSync(entryPath(cacheDir, logDir), 'junk');
+    expect(cacheInfo(cacheDir, [logDir]).entries[0]).toMatchObject({ bytes: 4, problem: expect.stringContaining('corrupt') });
+  });
+
+  it('clears the entries of the given directories only, or all of them', () => {
+    const { logDir, cacheDir, entry } = sample();
+    const other = logDir + '-b';
+    mkdirSync(other);
+    saveEntry(cacheDir, entry);
+    saveEntry(cacheDir, { dir: other, files: new Map() });
+    writeFileSync(join(cacheDir, 'leftover.123.tmp'), 'x');
+    expect(clearCache(cacheDir, [logDir])).toEqual([entryPath(cacheDir, logDir)]);
+    expect(existsSync(entryPath(cacheDir, logDir))).toBe(false);
+    expect(existsSync(entryPath(cacheDir, other))).toBe(true);
+    expect(clearCache(cacheDir, [logDir])).toEqual([]);
+    expect(clearCache(cacheDir).sort()).toEqual([entryPath(cacheDir, other), join(cacheDir, 'leftover.123.tmp')].sort());
+    expect(readdirSync(cacheDir)).toEqual([]);
+    expect(clearCache(join(cacheDir, 'missing'))).toEqual([]);
+  });
+});
+
+describe('an unwritable cache location', () => {
+  it('still gives the right report, with exactly one one-line notice', async () => {
+    const { logDir } = sample();
+    const notAdir = join(tempDir(), 'file');
+    writeFileSync(notAdir, 'x');
+    const cacheDir = join(notAdir, 'sub'); // mkdir fails with ENOTDIR, even as root
+    const second = logDir + '-2';
+    mkdirSync(second);
+    writeFileSync(join(second, 'app.ndjson'), sampleLines());
+    const notices: string[] = [];
+    const o = { dirs: [logDir, second], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
+    const got = await generateReport({ ...o, cacheDir, onNotice: (m) => notices.push(m) });
+    const want = await generateReport(o);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+    expect(want.records).toBeGreaterThan(0);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).not.toContain('\n');
+    expect(notices[0]).toMatch(/cache/);
+    // And again: still right, still (per run) one notice.
+    const again = await generateReport({ ...o, cacheDir, onNotice: (m) => notices.push(m) });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(want));
+    expect(notices).toHaveLength(2);
+  });
+
+  it('a cache entry path that is a directory is ignored and the run still succeeds', async () => {
+    const { logDir, cacheDir } = sample();
+    mkdirSync(entryPath(cacheDir, logDir), { recursive: true }); // rename over a directory fails
+    const notices: string[] = [];
+    const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
+    const got = await generateReport({ ...o, cacheDir, onNotice: (m) => notices.push(m) });
+    expect(JSON.stringify(got)).toBe(JSON.stringify(await generateReport(o)));
+    expect(notices).toHaveLength(1);
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('incremental reading', () => {
+  it('reads nothing when nothing changed, and only the appended bytes after an append', async () => {
+    const { logDir, cacheDir } = sample();
+    const o = { dirs: [logDir], windowMinutes: 60, until: UNTIL, now, cacheDir };
+    const first = await readWindow(o);
+    const file = join(logDir, 'perfmon-20261127-10.ndjson');
+    expect(first.bytesRead).toBe(statSync(file).size);
+    const mtime = statSync(entryPath(cacheDir, logDir)).mtimeMs;
+    expect((await readWindow(o)).bytesRead).toBe(0);
+    expect(statSync(entryPath(cacheDir, logDir)).mtimeMs, 'an unchanged run rewrote the entry').toBe(mtime);
+    const more = JSON.stringify({ ts: '2026-11-27T10:20:00.000Z', stage: 'total', durationMs: 5 }) + '\n';
+    writeFileSync(file, more, { flag: 'a' });
+    expect((await readWindow(o)).bytesRead).toBe(Buffer.byteLength(more));
+    expect(loadEntry(cacheDir, logDir).entry!.files.get('perfmon-20261127-10.ndjson')!.index.offset).toBe(statSync(file).size);
+  });
+});
