@@ -15,11 +15,10 @@ import { generateReport } from '../../src/report/generate-report.js';
  * expected report is recomputed (without the cache) after each such append. After every
  * iteration both reports must equal the expected one and the shared entry must verify.
  *
- * Iterations: up to 100, within a time budget that keeps the file under 60 s. Process start-up
- * dominates (`perfmon --version` alone takes ~0.22 s here); on the 2-vCPU machine this was
- * written on, a pair of concurrent runs plus the checks takes ~0.7 s, so about 60 iterations fit
- * in the budget, not 100. The loop stops at the budget, and at least 30 iterations must have run
- * (it prints how many when it stops short). A faster machine runs all 100.
+ * Iterations: 100, within a time budget of 100 s. Process start-up dominates (`perfmon --version`
+ * alone takes ~0.22 s here); on the 2-vCPU machine this was written on, a pair of concurrent runs
+ * plus the checks takes ~0.7 s, so the 100 fit in ~70 s. Should a loaded machine run out of
+ * budget, the loop stops there, and at least 30 iterations must have run (it prints how many).
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,7 +27,7 @@ const UNTIL = '2026-11-27T10:30:00.000Z';
 const UNTIL_MS = Date.parse(UNTIL);
 const ITERATIONS = 100;
 const MIN_ITERATIONS = 30;
-const BUDGET_MS = 42_000;
+const BUDGET_MS = 100_000;
 
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
@@ -216,5 +215,5 @@ describe('two perfmon report processes at once on a growing directory', () => {
     expect(polled, 'the entry was never seen while the processes ran').toBeGreaterThan(done);
     expect(done).toBeGreaterThanOrEqual(MIN_ITERATIONS);
     if (done < ITERATIONS) console.warn(`concurrency: ${done} of ${ITERATIONS} iterations fit in ${BUDGET_MS / 1000} s`);
-  }, 58_000);
+  }, 120_000);
 });
