@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, ensureBuilt, ROOT } from '../helpers/cli.js';
 
 // Spawns the real CLI (bin/perfmon.js → dist/) on fixtures/issues/ (see its README): until
 // 2026-11-26T12:00:00Z, window 30 min, default thresholds and dailyTokenLimit. `npm test` builds
@@ -12,8 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Exit codes (DESIGN §4, monitoring-plugin convention): 0 none or info only, 1 warning,
 // 2 critical, 3 could not evaluate.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const FIX = join(ROOT, 'fixtures', 'issues');
 const UNTIL = '2026-11-26T12:00:00Z';
 
@@ -21,10 +19,7 @@ let cwd: string; // an empty directory: no perfmon.config.json is picked up by a
 const temps: string[] = [];
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
   cwd = mkdtempSync(join(tmpdir(), 'perfmon-cli-issues-'));
   temps.push(cwd);
 });
@@ -32,13 +27,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
-
-/** The parent's environment without anything that would change colour, config or the log directory. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
 
 interface Run {
   status: number | null;
