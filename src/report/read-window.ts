@@ -71,16 +71,7 @@ export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
   }
   const { indexed, bytesRead } = await indexFiles(files, o);
 
-  let until = fixedUntil;
-  if (until === undefined) {
-    until = -Infinity;
-    for (const f of indexed) {
-      // A cached summary knows the file's newest ts without parsing its minutes.
-      const rollups = f.summary ? [f.summary.rollup] : [...f.index.minutes.values()].map((e) => e.rollup);
-      for (const r of rollups) if (r.records > 0 && r.lastTs > until) until = r.lastTs;
-    }
-    if (until === -Infinity) until = now;
-  }
+  const until = fixedUntil ?? newestTs(indexed) ?? now;
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
   // With `latest` every file was indexed; answer from those that can hold the range.
   const range = { from: readStart(bounds), until };
@@ -203,9 +194,18 @@ async function saveEntries(cacheDir: string, entries: Map<string, CacheEntry>, o
 export async function latestTimestamp(dirs: readonly string[], fallback: number): Promise<number> {
   const files = await listLogFiles(dirs);
   const { indexed } = await indexFiles(files, { dirs, windowMinutes: 1 });
-  let latest = -Infinity;
-  for (const f of indexed) for (const e of f.index.minutes.values()) if (e.rollup.records > 0 && e.rollup.lastTs > latest) latest = e.rollup.lastTs;
-  return latest === -Infinity ? fallback : latest;
+  return newestTs(indexed) ?? fallback;
+}
+
+/** The newest record's ts in the indexes, or undefined when they hold none. */
+function newestTs(indexed: readonly IndexedFile[]): number | undefined {
+  let newest = -Infinity;
+  for (const f of indexed) {
+    // A cached summary knows the file's newest ts without parsing its minutes.
+    const rollups = f.summary ? [f.summary.rollup] : [...f.index.minutes.values()].map((e) => e.rollup);
+    for (const r of rollups) if (r.records > 0 && r.lastTs > newest) newest = r.lastTs;
+  }
+  return newest === -Infinity ? undefined : newest;
 }
 
 
