@@ -5,11 +5,11 @@
 // command as a user runs it, startup included.
 //   node bench/cache.js [--lines 5000000] [--runs 3]
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeLogs } from './generate-logs.js';
+import { ensureDay } from './generate-logs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -17,12 +17,7 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const lines = Number(opt('--lines', '5000000'));
 const runs = Number(opt('--runs', '3'));
 
-const dir = join(here, 'data', `day24-${lines}`);
-if (!existsSync(dir)) {
-  process.stderr.write(`generating ${lines} lines in 24 hourly files under ${dir} …\n`);
-  writeLogs({ out: dir, start: '2026-11-26T00:00:00.000Z', hours: 24, perMinute: 0, lines, seed: 11, malformed: 0 });
-}
-const files = readdirSync(dir).map((f) => join(dir, f)).sort();
+const { dir, files } = ensureDay(lines);
 const logBytes = () => files.reduce((n, f) => n + statSync(f).size, 0);
 for (const f of files) readFileSync(f); // warm page cache
 

@@ -8,8 +8,9 @@
 //
 // --lines N stops after about N lines (the signal rate is raised to fit them in --hours).
 // --single FILE writes everything into one file instead of hourly perfmon files.
-import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function parseArgs(argv) {
   const o = { out: undefined, start: '2026-11-26T09:00:00.000Z', hours: 3, perMinute: 6, lines: 0, seed: 1, malformed: 0, single: undefined };
@@ -148,6 +149,19 @@ export function writeLogs(o) {
   for (const path of pending.keys()) flush(path);
   for (const fd of fds.values()) closeSync(fd);
   return lines;
+}
+
+/**
+ * The benchmarks' day of logs: `lines` lines in 24 hourly files under bench/data/day24-<lines>,
+ * generated once and reused. Returns the directory and its files.
+ */
+export function ensureDay(lines) {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'data', `day24-${lines}`);
+  if (!existsSync(dir)) {
+    process.stderr.write(`generating ${lines} lines in 24 hourly files under ${dir} …\n`);
+    writeLogs({ out: dir, start: '2026-11-26T00:00:00.000Z', hours: 24, perMinute: 0, lines, seed: 11, malformed: 0 });
+  }
+  return { dir, files: readdirSync(dir).map((f) => join(dir, f)).sort() };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
