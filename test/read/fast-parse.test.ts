@@ -232,6 +232,62 @@ describe('fastParseRecord agrees with JSON.parse + schema', () => {
   });
 });
 
+describe('the word-at-a-time matching agrees with the reference', () => {
+  const lines = [
+    '{"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4,"success":true,"signalId":"sig_1","llmTokens":450,"llmCost":0.0023,"cacheHit":false,"model":"gpt-4o-mini","error":"timeout"}',
+    '{"ts":"2026-11-27T09:00:01.500Z","type":"queue","depth":12}',
+    '{"ts":"2026-11-27T09:00:02.000Z","type":"llm","model":"gpt-4o","durationMs":3,"success":false,"cacheHit":true}',
+  ];
+  const bytesToTry = Buffer.from('az AZ09"\\:,{}.\x00\x7f\xff\t');
+
+  /** The reference for the first `k` bytes, parsed where the rest of the line still follows. */
+  function agreeCut(full: Buffer, k: number): void {
+    const fast = fastParseRecord(full, 0, k);
+    const ref = reference(full.subarray(0, k));
+    if (fast !== undefined) {
+      expect(typeof ref, `accepted ${JSON.stringify(full.subarray(0, k).toString('latin1'))}`).toBe('object');
+      expect(fast).toEqual(ref);
+    }
+  }
+
+  it('on every one-byte change of lines holding every known key, the timestamp minute cached', () => {
+    for (const text of lines) {
+      const valid = Buffer.from(text);
+      for (let pos = 0; pos < valid.length; pos++) {
+        for (const b of bytesToTry) {
+          if (b === valid[pos]) continue;
+          // A valid line first, so the timestamp's date and minute are the cached ones.
+          expect(fastParseRecord(valid, 0, valid.length)).toEqual(reference(valid));
+          const line = Buffer.from(valid);
+          line[pos] = b;
+          agree(line);
+        }
+      }
+    }
+  });
+
+  it('on every prefix of a line, read where the rest of the line still follows (the carry buffer)', () => {
+    for (const text of lines) {
+      const full = Buffer.from(text + '\n' + text);
+      for (let k = 0; k <= full.length; k++) agreeCut(full, k);
+    }
+  });
+
+  it('on lines that end where their memory ends, at every alignment', () => {
+    for (const text of lines) {
+      for (let shift = 0; shift < 8; shift++) {
+        for (const cut of [text.length, text.length - 1, text.length - 5]) {
+          const ab = new ArrayBuffer(shift + cut);
+          const buf = Buffer.from(ab, shift, cut);
+          Buffer.from(text).copy(buf, 0, 0, cut);
+          expect(fastParseRecord(buf, 0, cut)).toEqual(cut === text.length ? reference(buf) : undefined);
+          expect(typeof reference(buf)).toBe(cut === text.length ? 'object' : 'string');
+        }
+      }
+    }
+  });
+});
+
 describe('reports are identical with and without the fast path', () => {
   const dirs: string[] = [];
   afterAll(() => {
