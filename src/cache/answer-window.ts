@@ -7,7 +7,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import { minuteOf, type FileIndex } from './file-index.js';
+import type { FileIndex, FileSummary } from './file-index.js';
 
 export interface IndexedFile {
   path: string;
@@ -18,64 +18,47 @@ export interface IndexedFile {
   summary?: FileSummary;
 }
 
-export interface FileSummary {
-  rollup: Rollup;
-  first: number;
-  last: number;
-}
-
-/** The merge of every minute of an index. */
-export function summarize(index: FileIndex): FileSummary | undefined {
-  let first = Infinity;
-  let last = -Infinity;
-  const rollup = new Rollup();
-  for (const [m, e] of index.minutes) {
-    rollup.merge(e.rollup);
-    if (m < first) first = m;
-    if (m > last) last = m;
-  }
-  return first === Infinity ? undefined : { rollup, first, last };
-}
-
 /**
- * The window (and previous window, and the day) from per-file minute indexes: a minute wholly
- * on one side of every boundary is merged as a rollup; a minute a boundary cuts is re-read from
- * its byte range and its records sorted exactly, so the answer is exact to the millisecond.
+ * The window (and previous window, and the day) from per-file minute indexes. A set of records
+ * wholly on one side of every boundary — a whole file, else a minute — is merged as a rollup;
+ * whether it is comes from its first and last record times, so a boundary that falls between
+ * two records cuts nothing. A minute a boundary does cut is re-read from its byte range and its
+ * records sorted one by one, so the answer is exact to the millisecond.
  */
 export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean } = {}): Promise<WindowAccumulator> {
   const acc = new WindowAccumulator(bounds);
-  const cut = new Set<number>([minuteOf(bounds.from), minuteOf(bounds.until)]);
-  if (bounds.previousFrom !== undefined) cut.add(minuteOf(bounds.previousFrom));
-  const side = (m: number) => {
-    const place = m > bounds.until ? 0 : m > bounds.from ? 1 : bounds.previousFrom !== undefined && m > bounds.previousFrom ? 2 : 3;
-    return place * 2 + (m >= bounds.dayStart ? 1 : 0);
-  };
   for (const f of files) {
     const sum = f.summary;
-    // Minutes are ordered, and each boundary splits them once: when the first and the last
-    // minute lie on the same sides and no boundary cuts a minute in between, all of them do.
-    if (sum && side(sum.first) === side(sum.last) && ![...cut].some((c) => c >= sum.first && c <= sum.last)) {
-      if (sum.first <= bounds.until) addWholeMinute(acc, sum.first, sum.rollup);
+    if (sum && !straddles(sum.rollup, bounds)) {
+      addWhole(acc, sum.rollup);
       continue;
     }
     for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
-      if (cut.has(m)) {
-        await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
-      } else if (m <= bounds.until) {
-        addWholeMinute(acc, m, e.rollup);
-      }
+      if (straddles(e.rollup, bounds)) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
+      else addWhole(acc, e.rollup);
     }
   }
   return acc;
 }
 
-/** A minute no boundary cuts: every record in it falls on the same side of each boundary. */
-function addWholeMinute(acc: WindowAccumulator, m: number, r: Rollup): void {
+/** Whether a boundary falls between the first and the last record of `r`. */
+export function straddles(r: Rollup, b: ReportBounds): boolean {
+  if (r.records === 0) return false;
+  const first = r.firstTs;
+  const last = r.lastTs;
+  // The window, the previous window and `until` are (x, y] ranges; the day is [dayStart, until].
+  const splits = (x: number) => first <= x && last > x;
+  return splits(b.until) || splits(b.from) || (b.previousFrom !== undefined && splits(b.previousFrom)) || (first < b.dayStart && last >= b.dayStart);
+}
+
+/** Records no boundary separates: all fall where the first one does. */
+function addWhole(acc: WindowAccumulator, r: Rollup): void {
   const b = acc.bounds;
-  if (m > b.from) acc.window.merge(r);
-  else if (acc.previous && b.previousFrom !== undefined && m > b.previousFrom) acc.previous.merge(r);
-  // dayStart is a minute boundary: the minute is wholly in the day or wholly before it.
-  if (m >= b.dayStart) {
+  const t = r.firstTs;
+  if (r.records === 0 || t > b.until) return;
+  if (t > b.from) acc.window.merge(r);
+  else if (acc.previous && b.previousFrom !== undefined && t > b.previousFrom) acc.previous.merge(r);
+  if (t >= b.dayStart) {
     acc.dayTokenSum.merge(r.tokenSum);
     acc.dayCostSum.merge(r.costSum);
   }

@@ -28,7 +28,30 @@ export interface FileIndex {
   lines: number;
   minutes: Map<number, MinuteEntry>;
   malformed: MalformedLog;
+  /** All minutes merged, when known (indexing computes it; an index loaded from the cache has
+   *  its own saved copy beside it). Lets a file no boundary cuts be answered in one merge. */
+  summary?: FileSummary;
 }
+
+export interface FileSummary {
+  rollup: Rollup;
+  first: number;
+  last: number;
+}
+
+/** The merge of every minute of an index. */
+export function summarize(index: FileIndex): FileSummary | undefined {
+  let first = Infinity;
+  let last = -Infinity;
+  const rollup = new Rollup();
+  for (const [m, e] of index.minutes) {
+    rollup.merge(e.rollup);
+    if (m < first) first = m;
+    if (m > last) last = m;
+  }
+  return first === Infinity ? undefined : { rollup, first, last };
+}
+
 
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
 export function emptyIndex(offset = 0): FileIndex {
@@ -78,6 +101,16 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
 
 /** Adds the fragment `b` (the lines that follow `a`'s) to `a`. */
 export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
+  // Only looked at when b has minutes: a loaded index parses its minutes on first access.
+  const aEmpty = b.minutes.size > 0 && a.minutes.size === 0;
+  if (b.minutes.size > 0) {
+    if (aEmpty) a.summary = b.summary;
+    else if (a.summary && b.summary) {
+      a.summary.rollup.merge(b.summary.rollup);
+      a.summary.first = Math.min(a.summary.first, b.summary.first);
+      a.summary.last = Math.max(a.summary.last, b.summary.last);
+    } else a.summary = undefined;
+  }
   for (const [m, e] of b.minutes) {
     const mine = a.minutes.get(m);
     if (!mine) a.minutes.set(m, e);

@@ -4,8 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Rollup, type RollupData } from '../stats/rollup.js';
-import { summarize, type FileSummary } from './answer-window.js';
-import { INDEX_PARAMS, indexFromJSON, indexToJSON, type FileIndex, type FileIndexData } from './file-index.js';
+import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity

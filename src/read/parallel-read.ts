@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { appendIndex, emptyIndex, indexFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
+import { Rollup } from '../stats/rollup.js';
 import { indexRange, type RangeResult, type RangeTask } from './read-worker.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
@@ -74,7 +75,7 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     return out;
   }
   const tasks: RangeTask[] = planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath }));
-  const results: RangeResult[] = new Array(tasks.length);
+  const results: FileIndex[] = new Array(tasks.length);
   let next = 0;
   let done = 0;
   const workers = Array.from({ length: Math.min(o.threads, tasks.length) }, () => new Worker(WORKER_URL));
@@ -89,9 +90,10 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
             };
             w.on('message', (r: RangeResult) => {
               if (r.error !== undefined) return reject(new PerfmonError('READ_FAILED', `cannot read ${tasks[r.id]!.path}: ${r.error}`));
-              results[r.id] = r;
-              o.onProgress?.(++done, tasks.length);
+              // Next task first, so the worker is busy while this thread decodes the result.
               give();
+              results[r.id] = fragmentOf(r);
+              o.onProgress?.(++done, tasks.length);
             });
             w.on('error', reject);
             give();
@@ -103,10 +105,16 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
   }
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
-    const frag = indexFromJSON(results[i]!.fragment);
+    const frag = results[i]!;
     const acc = out.get(t.path);
     if (!acc) out.set(t.path, appendIndex(emptyIndex(frag.offset), frag));
     else appendIndex(acc, frag);
   }
   return out;
+}
+
+function fragmentOf(r: RangeResult): FileIndex {
+  const frag = indexFromJSON(r.fragment);
+  if (r.summary) frag.summary = { rollup: Rollup.fromJSON(r.summary.rollup), first: r.summary.first, last: r.summary.last };
+  return frag;
 }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { emptyIndex, indexingSink, indexToJSON, type FileIndex, type FileIndexData } from '../cache/file-index.js';
+import { emptyIndex, indexingSink, indexToJSON, summarize, type FileIndex, type FileIndexData } from '../cache/file-index.js';
+import type { RollupData } from '../stats/rollup.js';
 import { readLogFile } from './read-log-file.js';
 import { readRange } from './read-range.js';
 
@@ -17,6 +18,8 @@ export interface RangeTask {
 export interface RangeResult {
   id: number;
   fragment: FileIndexData;
+  /** The fragment's minutes merged (computed here, in parallel, instead of on the main thread). */
+  summary: { rollup: RollupData; first: number; last: number } | null;
   error?: string;
 }
 
@@ -31,12 +34,16 @@ export async function indexRange(t: Omit<RangeTask, 'id'>): Promise<FileIndex> {
       return indexingSink(t.path, frag, { fastPath: t.fastPath });
     });
   }
+  frag.summary = summarize(frag);
   return frag;
 }
 
 parentPort?.on('message', (t: RangeTask) => {
   indexRange(t).then(
-    (frag) => parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag) } satisfies RangeResult),
+    (frag) => {
+      const summary = frag.summary ? { rollup: frag.summary.rollup.toJSON(), first: frag.summary.first, last: frag.summary.last } : null;
+      parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag), summary } satisfies RangeResult);
+    },
     (e: Error) => parentPort!.postMessage({ id: t.id, error: e.message } as Partial<RangeResult>),
   );
 });

@@ -138,7 +138,7 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Prom
     // answer can skip its minutes and the next save can write them back without re-encoding.
     const cached = entries.get(p.file.dir)?.files.get(p.file.name);
     const unchanged = cached !== undefined && index === cached.index && (frag === undefined || frag.lines === 0);
-    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : undefined });
+    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : index.summary });
     entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index });
   }
   // Save only when something new was indexed: a run over unchanged logs writes nothing.
