@@ -70,10 +70,19 @@ export function minuteOf(ts: number): number {
 export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boolean } = {}): LineSink {
   let lineStart = index.offset;
   let lineEnd = index.offset;
+  // Lines come in time order, nearly: most find the previous line's minute.
+  let lastMinute = NaN;
+  let last: MinuteEntry | undefined;
   const onRecord = (r: MetricRecord) => {
-    const m = minuteOf(r.ts);
-    let e = index.minutes.get(m);
-    if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: lineStart, to: lineEnd }));
+    let e: MinuteEntry | undefined;
+    if (r.ts >= lastMinute && r.ts < lastMinute + MINUTE_MS) e = last!;
+    else {
+      const m = minuteOf(r.ts);
+      e = index.minutes.get(m);
+      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: lineStart, to: lineEnd }));
+      lastMinute = m;
+      last = e;
+    }
     e.rollup.add(r);
     if (lineStart < e.from) e.from = lineStart;
     if (lineEnd > e.to) e.to = lineEnd;
