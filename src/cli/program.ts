@@ -1,23 +1,33 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { isPerfmonError } from '../errors.js';
-import { configCommand } from './commands/config.js';
-import { issuesCommand } from './commands/issues.js';
-import { promCommand } from './commands/prom.js';
-import { realtimeCommand } from './commands/realtime.js';
-import { watchCommand } from './commands/watch.js';
-import { serveCommand } from './commands/serve.js';
-import { rulesCommand } from './commands/rules.js';
-import { cacheCommand } from './commands/cache.js';
-import { pruneCommand } from './commands/prune.js';
-import { recordCommand } from './commands/record.js';
-import { reportCommand } from './commands/report.js';
 import type { CliIO, CliRun } from './context.js';
 import { formatNagiosUnknown } from '../export/nagios.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command {
+type MakeCommand = (io: CliIO, run: CliRun) => Command;
+
+/**
+ * Each command's module, loaded on demand: a run loads the one it names (a cron job's `perfmon
+ * issues` does not load the HTTP server, the watcher or the recorder), help loads them all.
+ */
+const COMMANDS: ReadonlyArray<[string, () => Promise<MakeCommand>]> = [
+  ['report', async () => (await import('./commands/report.js')).reportCommand],
+  ['issues', async () => (await import('./commands/issues.js')).issuesCommand],
+  ['watch', async () => (await import('./commands/watch.js')).watchCommand],
+  ['serve', async () => (await import('./commands/serve.js')).serveCommand],
+  ['realtime', async () => (await import('./commands/realtime.js')).realtimeCommand],
+  ['prom', async () => (await import('./commands/prom.js')).promCommand],
+  ['rules', async () => (await import('./commands/rules.js')).rulesCommand],
+  ['cache', async () => (await import('./commands/cache.js')).cacheCommand],
+  ['config', async () => (await import('./commands/config.js')).configCommand],
+  ['record', async () => (await import('./commands/record.js')).recordCommand],
+  ['prune', async () => (await import('./commands/prune.js')).pruneCommand],
+];
+
+/** The program with every command, or only `only` when that names one (its own run), or none. */
+export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, only?: string): Promise<Command> {
   const program = new Command('perfmon')
     .description('Monitor multi-stage pipelines from their NDJSON metric logs.')
     .version(version, '-V, --version')
@@ -28,7 +38,8 @@ export function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }): Command
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  const commands = [reportCommand, issuesCommand, watchCommand, serveCommand, realtimeCommand, promCommand, rulesCommand, cacheCommand, configCommand, recordCommand, pruneCommand];
+  const wanted = only === 'none' ? [] : COMMANDS.some(([name]) => name === only) ? COMMANDS.filter(([name]) => name === only) : COMMANDS;
+  const commands = await Promise.all(wanted.map(([, load]) => load()));
   for (const make of commands) {
     const cmd = make(io, run);
     for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -54,8 +65,12 @@ Run "perfmon <command> --help" for a command's options.`,
  */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const run: CliRun = { exitCode: 0 };
-  const program = createProgram(io, run);
-  const isIssues = argv.find((a) => !a.startsWith('-')) === 'issues';
+  // The first word not an option names the command (global options take no values).
+  const name = argv.find((a) => !a.startsWith('-'));
+  const help = argv.includes('--help') || argv.includes('-h');
+  const versionOnly = name === undefined && (argv.includes('--version') || argv.includes('-V'));
+  const program = await createProgram(io, run, help ? undefined : versionOnly ? 'none' : name);
+  const isIssues = name === 'issues';
   const unknown = (code: number, message: string): number => {
     if (!isIssues) return code;
     if (/(^|\s)(-f|--format)(=|\s+)nagios\b/.test(argv.join(' '))) io.stdout.write(formatNagiosUnknown(message));
