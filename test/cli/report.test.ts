@@ -94,6 +94,16 @@ describe.concurrent('perfmon report --json', () => {
     expect(rep.malformed.first[0]).toMatchObject({ file: `${BASIC}/perfmon-20261127-09.ndjson`, line: 3 });
   });
 
+  it('the installed command reads with worker threads: --threads 2 prints what one thread prints', async () => {
+    const args = ['report', '--json', '--until', 'latest', '--window', '1d', '--dir', 'fixtures/sample', '--no-cache'];
+    const [one, two] = await Promise.all([perfmon([...args, '--threads', '1']), perfmon([...args, '--threads', '2'])]);
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    const strip = (out: string) => ({ ...JSON.parse(out), generatedAt: undefined });
+    expect(strip(two.stdout)).toEqual(strip(one.stdout));
+    expect(strip(two.stdout).throughput.totalSignalsProcessed).toBeGreaterThan(0);
+  });
+
   it('--window takes a bare number of minutes or a duration: 30 = 30m = 0.5h', async () => {
     const norm = (out: string) => ({ ...JSON.parse(out), generatedAt: '' });
     const win = (w: string) => perfmon(['report', '--json', '--until', UNTIL, '--window', w, '--dir', BASIC]);
