@@ -165,7 +165,8 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
- * entry layout: 2 since files are saved as offset/lines/malformed/summary/minutes-text (1 saved
- * `index`), so each build reads the other's entries as outdated instead of failing on them.
+ * entry layout: 3 since each file's minutes are gzipped apart from the head (2 kept them as text
+ * in one gzipped body, 1 saved `index`), so each build reads the other's entries as outdated
+ * instead of failing on them.
  */
-export const INDEX_PARAMS = { version: 2, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 3, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unl
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { PerfmonError } from '../errors.js';
 import { Rollup, type RollupData } from '../stats/rollup.js';
 import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
@@ -11,6 +12,12 @@ import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, ty
  * of the file it describes. An entry is written whole to a temp file and renamed into place, and
  * carries its format version, the rollup parameters and a SHA-256 of its body: a torn, corrupt,
  * foreign or outdated entry is ignored (and rebuilt), never trusted.
+ *
+ * Layout: `PERFMON-INDEX <version> <sha256 of body> <body length> <head length>\n`, then the
+ * body: the gzipped JSON head (directory, parameters, and per file its identity, offset,
+ * malformed lines and summary), followed by each file's minutes, gzipped on their own. A run
+ * decompresses the head (a few hundred kilobytes for a day of logs) and only the minutes of the
+ * files a window boundary cuts: most of a cached run's reading is skipped, not deferred.
  */
 
 const MAGIC = 'PERFMON-INDEX';
@@ -28,7 +35,7 @@ export interface CachedFile extends FileIdentity {
   index: FileIndex;
   /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
   summary?: FileSummary;
-  minutesText?: string;
+  minutesBlob?: Buffer;
 }
 
 export interface CacheEntry {
@@ -41,8 +48,9 @@ interface SavedFile extends FileIdentity {
   lines: number;
   malformed: FileIndexData['malformed'];
   summary: { rollup: RollupData; first: number; last: number } | null;
-  /** The minutes as JSON text, parsed only when a boundary cuts the file. */
-  minutes: string;
+  /** Where the file's gzipped minutes lie after the head: [offset, length]. Decompressed and
+   *  parsed only when a boundary cuts the file. */
+  minutes: [number, number];
 }
 
 interface EntryBody {
@@ -75,14 +83,17 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   }
   const nl = raw.indexOf(10);
   const header = nl === -1 ? '' : raw.subarray(0, nl).toString('latin1');
-  const [magic, version, digest, length] = header.split(' ');
+  const [magic, version, digest, length, headLength] = header.split(' ');
   if (magic !== MAGIC) return { entry: undefined, reason: 'corrupt' };
   if (Number(version) !== INDEX_PARAMS.version) return { entry: undefined, reason: 'version' };
   const body = raw.subarray(nl + 1);
   if (body.length !== Number(length) || createHash('sha256').update(body).digest('hex') !== digest) return { entry: undefined, reason: 'corrupt' };
+  const headBytes = Number(headLength);
+  if (!Number.isSafeInteger(headBytes) || headBytes < 0 || headBytes > body.length) return { entry: undefined, reason: 'corrupt' };
+  const blobs = body.subarray(headBytes);
   let parsed: EntryBody;
   try {
-    parsed = JSON.parse(gunzipSync(body).toString('utf8')) as EntryBody;
+    parsed = JSON.parse(gunzipSync(body.subarray(0, headBytes)).toString('utf8')) as EntryBody;
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
@@ -95,7 +106,10 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   try {
     for (const [name, f] of parsed.files) {
       const summary = f.summary ? { rollup: Rollup.fromJSON(f.summary.rollup), first: f.summary.first, last: f.summary.last } : undefined;
-      files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: lazyIndex(f), summary, minutesText: f.minutes });
+      const [at, bytes] = f.minutes;
+      if (!Number.isSafeInteger(at) || !Number.isSafeInteger(bytes) || at < 0 || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
+      const minutesBlob = blobs.subarray(at, at + bytes);
+      files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: lazyIndex(f, minutesBlob, parsed.dir), summary, minutesBlob });
     }
   } catch {
     return { entry: undefined, reason: 'corrupt' };
@@ -110,13 +124,19 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
  */
 export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   mkdirSync(cacheDir, { recursive: true });
-  const body: EntryBody = {
-    dir: resolve(entry.dir),
-    params: INDEX_PARAMS,
-    files: [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, f]) => [name, saved(f)]),
-  };
-  const gz = gzipSync(JSON.stringify(body), { level: 1 });
-  const header = `${MAGIC} ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`;
+  const blobs: Buffer[] = [];
+  let at = 0;
+  const files: EntryBody['files'] = [];
+  for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    // An unchanged file's minutes are written back as they were read, not re-encoded.
+    const blob = f.minutesBlob ?? gzipSync(JSON.stringify(indexToJSON(f.index).minutes), { level: 1 });
+    files.push([name, saved(f, [at, blob.length])]);
+    blobs.push(blob);
+    at += blob.length;
+  }
+  const head = gzipSync(JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS, files } satisfies EntryBody), { level: 1 });
+  const gz = Buffer.concat([head, ...blobs]);
+  const header = `${MAGIC} ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`;
   const target = entryPath(cacheDir, entry.dir);
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -132,8 +152,8 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   }
 }
 
-function saved(f: CachedFile): SavedFile {
-  const data = indexToJSON(f.index, f.minutesText === undefined);
+function saved(f: CachedFile, minutes: [number, number]): SavedFile {
+  const data = indexToJSON(f.index, false);
   const summary = f.summary ?? summarize(f.index);
   return {
     dev: f.dev,
@@ -144,12 +164,12 @@ function saved(f: CachedFile): SavedFile {
     lines: data.lines,
     malformed: data.malformed,
     summary: summary ? { rollup: summary.rollup.toJSON(), first: summary.first, last: summary.last } : null,
-    minutes: f.minutesText ?? JSON.stringify(data.minutes),
+    minutes,
   };
 }
 
-/** An index whose minutes are parsed from their saved text on first use. */
-function lazyIndex(f: SavedFile): FileIndex {
+/** An index whose minutes are decompressed and parsed on first use. */
+function lazyIndex(f: SavedFile, blob: Buffer, dir: string): FileIndex {
   const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
   let minutes: FileIndex['minutes'] | undefined;
   return {
@@ -157,7 +177,17 @@ function lazyIndex(f: SavedFile): FileIndex {
     lines: f.lines,
     malformed,
     get minutes() {
-      return (minutes ??= indexFromJSON({ offset: f.offset, lines: f.lines, minutes: JSON.parse(f.minutes) as FileIndexData['minutes'], malformed: f.malformed }).minutes);
+      if (minutes === undefined) {
+        let data: FileIndexData['minutes'];
+        try {
+          data = JSON.parse(gunzipSync(blob).toString('utf8')) as FileIndexData['minutes'];
+        } catch {
+          // The checksum held, so only a hand-made entry gets here.
+          throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds unreadable minutes: run "perfmon cache clear", or use --no-cache`);
+        }
+        minutes = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: data, malformed: f.malformed }).minutes;
+      }
+      return minutes;
     },
     set minutes(m) {
       minutes = m;

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PerfmonError } from '../errors.js';
 import { HOUR_MS, isGzipName, isLogFileName, perfmonFileHour } from '../record/file-name.js';
@@ -29,13 +29,15 @@ export interface TimeRange {
 /**
  * Log files of the given directories that can hold records in `range`, sorted by hour then path.
  * A missing or unreadable directory is an error naming it; other file names are left alone.
+ * Synchronous calls: a listing is a few dozen small system calls, which the thread pool's round
+ * trips made several times slower (a tenth of a cached run).
  */
 export async function listLogFiles(dirs: readonly string[], range?: TimeRange): Promise<LogFile[]> {
   const files: LogFile[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = readdirSync(dir);
     } catch (e) {
       throw dirError(dir, e);
     }
@@ -44,9 +46,9 @@ export async function listLogFiles(dirs: readonly string[], range?: TimeRange): 
       const hourStart = perfmonFileHour(name);
       if (range && hourStart !== undefined && !hourMayHold(hourStart, range)) continue;
       const path = join(dir, name);
-      let st;
+      let st: Stats | undefined;
       try {
-        st = await stat(path);
+        st = statSync(path);
       } catch {
         continue; // removed (e.g. by retention) between readdir and stat: nothing to read
       }

@@ -295,11 +295,13 @@ function rewriteHeader(fn: (fields: string[]) => string[]): void {
 function rewriteBody(fn: (body: Record<string, unknown>) => void): void {
   const raw = readFileSync(entry());
   const nl = raw.indexOf(10);
-  const body = JSON.parse(gunzipSync(raw.subarray(nl + 1)).toString('utf8')) as Record<string, unknown>;
+  const [magic, version, , , headLength] = raw.subarray(0, nl).toString('latin1').split(' ');
+  const old = raw.subarray(nl + 1);
+  const body = JSON.parse(gunzipSync(old.subarray(0, Number(headLength))).toString('utf8')) as Record<string, unknown>;
   fn(body);
-  const gz = gzipSync(JSON.stringify(body));
-  const [magic, version] = raw.subarray(0, nl).toString('latin1').split(' ');
-  const header = `${magic} ${version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`;
+  const head = gzipSync(JSON.stringify(body));
+  const gz = Buffer.concat([head, old.subarray(Number(headLength))]);
+  const header = `${magic} ${version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`;
   writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), gz]));
 }
 
@@ -505,7 +507,7 @@ describe('cached reports equal uncached reports through a history of the log dir
         'a body that is not gzip (valid checksum)',
         () => {
           const gz = Buffer.from('{"dir":"x"}');
-          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${gz.length}\n`), gz]));
         },
         'corrupt',
       ],

@@ -93,23 +93,29 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
   });
 
-  it('writes `PERFMON-INDEX <version> <sha256> <length>` then a gzipped JSON body the digest verifies', () => {
+  it('writes `PERFMON-INDEX <version> <sha256> <length> <head length>`, then a gzipped JSON head and each file\'s gzipped minutes, all under the digest', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
     const path = entryPath(cacheDir, logDir);
     expect(path.startsWith(cacheDir)).toBe(true);
     const { fields, body } = header(path);
-    expect(fields).toHaveLength(4);
-    const [magic, version, digest, length] = fields;
+    expect(fields).toHaveLength(5);
+    const [magic, version, digest, length, headLength] = fields;
     expect(magic).toBe('PERFMON-INDEX');
     expect(Number(version)).toBe(INDEX_PARAMS.version);
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
     expect(Number(length)).toBe(body.length);
     expect(createHash('sha256').update(body).digest('hex')).toBe(digest);
-    const parsed = JSON.parse(gunzipSync(body).toString('utf8')) as { dir: string; params: unknown; files: unknown[] };
+    const parsed = JSON.parse(gunzipSync(body.subarray(0, Number(headLength))).toString('utf8')) as { dir: string; params: unknown; files: Array<[string, { minutes: [number, number] }]> };
     expect(parsed.dir).toBe(logDir);
     expect(parsed.params).toEqual(INDEX_PARAMS);
     expect(parsed.files).toHaveLength(1);
+    // The file's minutes: a gzipped JSON list of [minute, from, to, rollup], right after the head.
+    const [at, bytes] = parsed.files[0]![1].minutes;
+    const minutes = JSON.parse(gunzipSync(body.subarray(Number(headLength) + at, Number(headLength) + at + bytes)).toString('utf8')) as unknown[][];
+    expect(minutes.length).toBeGreaterThan(0);
+    expect(typeof minutes[0]![0]).toBe('number');
+    expect(Number(headLength) + at + bytes).toBe(body.length);
   });
 
   it('names the entry by the absolute directory: other spellings share it, other directories do not', () => {
@@ -157,7 +163,7 @@ describe('saveEntry / loadEntry', () => {
       'a valid checksum over a body that is not gzip',
       (p) => {
         const body = Buffer.from('plain text');
-        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length}\n${body}`);
+        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length} ${body.length}\n${body}`);
       },
       'corrupt',
     ],
@@ -165,7 +171,7 @@ describe('saveEntry / loadEntry', () => {
       'a valid checksum over gzipped text that is not JSON',
       (p) => {
         const body = gzipSync('{"dir":');
-        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length}\n`), body]));
+        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length} ${body.length}\n`), body]));
       },
       'corrupt',
     ],
@@ -181,10 +187,12 @@ describe('saveEntry / loadEntry', () => {
       'other rollup parameters under a valid checksum',
       (p) => {
         const { fields, body } = header(p);
-        const parsed = JSON.parse(gunzipSync(body).toString('utf8')) as { params: Record<string, number> };
+        const headBytes = Number(fields[4]);
+        const parsed = JSON.parse(gunzipSync(body.subarray(0, headBytes)).toString('utf8')) as { params: Record<string, number> };
         parsed.params.minuteMs = 30_000;
-        const gz = gzipSync(JSON.stringify(parsed));
-        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+        const head = gzipSync(JSON.stringify(parsed));
+        const gz = Buffer.concat([head, body.subarray(headBytes)]);
+        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`), gz]));
       },
       'version',
     ],
@@ -201,6 +209,14 @@ describe('saveEntry / loadEntry', () => {
     ['a file entry of another shape', (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', {}]] })],
     ['a file entry that is not a pair', (dir) => ({ dir, params: INDEX_PARAMS, files: [7] })],
     [
+      "minutes that point past the body's end",
+      (dir) => ({
+        dir,
+        params: INDEX_PARAMS,
+        files: [['perfmon-20261127-10.ndjson', { dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summary: null, minutes: [0, 64] }]],
+      }),
+    ],
+    [
       'an index without its malformed lines',
       (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', { dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] } }]] }),
     ],
@@ -210,7 +226,7 @@ describe('saveEntry / loadEntry', () => {
       const { logDir, cacheDir, entry } = sample();
       saveEntry(cacheDir, entry);
       const gz = gzipSync(JSON.stringify(body(logDir)));
-      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${gz.length}\n`), gz]));
       expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
       const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
       expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));

@@ -30,6 +30,8 @@ vi.mock('node:fs', async (importOriginal) => {
     readdirSync: vi.fn(actual.readdirSync),
     openSync: vi.fn(actual.openSync),
     readSync: vi.fn(actual.readSync),
+    statSync: vi.fn(actual.statSync),
+    fstatSync: vi.fn(actual.fstatSync),
   };
   return { ...wrapped, default: wrapped };
 });
@@ -827,7 +829,8 @@ describe('serving through rotation and garbage', () => {
 
 describe('a scrape answers from memory', () => {
   // Method: every file-system entry point perfmon's readers use (fs/promises open, readdir, stat,
-  // readFile; fs createReadStream, readFileSync, readdirSync, openSync, readSync) is a spy on the
+  // readFile; fs createReadStream, readFileSync, readdirSync, openSync, readSync, statSync,
+  // fstatSync) is a spy on the
   // real function (vi.mock above), and FileHandle's read/stat/readFile are spied on its prototype.
   // Background re-scans are off (rescanMs = 1 h) and no file changes during the scrapes, so any
   // call counted while scraping comes from the scrape. A report over a window longer than the
@@ -836,6 +839,7 @@ describe('a scrape answers from memory', () => {
   const fsSpies = () => [
     vi.mocked(fsp.open), vi.mocked(fsp.readdir), vi.mocked(fsp.stat), vi.mocked(fsp.readFile),
     vi.mocked(fs.createReadStream), vi.mocked(fs.readFileSync), vi.mocked(fs.readdirSync), vi.mocked(fs.openSync), vi.mocked(fs.readSync),
+    vi.mocked(fs.statSync), vi.mocked(fs.fstatSync),
   ];
   const handleSpies: Array<ReturnType<typeof vi.spyOn>> = [];
   afterEach(() => {
