@@ -143,11 +143,12 @@ export interface FileIndexData {
   malformed: MalformedSummary;
 }
 
-export function indexToJSON(x: FileIndex, withMinutes = true): FileIndexData {
+/** Plain data for the cache (JSON) or, with `typed`, for a worker's message. */
+export function indexToJSON(x: FileIndex, withMinutes = true, typed = false): FileIndexData {
   return {
     offset: x.offset,
     lines: x.lines,
-    minutes: withMinutes ? [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON()]) : [],
+    minutes: withMinutes ? [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON(typed)]) : [],
     malformed: x.malformed.toJSON(),
   };
 }

@@ -41,8 +41,8 @@ export async function indexRange(t: Omit<RangeTask, 'id'>): Promise<FileIndex> {
 parentPort?.on('message', (t: RangeTask) => {
   indexRange(t).then(
     (frag) => {
-      const summary = frag.summary ? { rollup: frag.summary.rollup.toJSON(), first: frag.summary.first, last: frag.summary.last } : null;
-      parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag), summary } satisfies RangeResult);
+      const summary = frag.summary ? { rollup: frag.summary.rollup.toJSON(true), first: frag.summary.first, last: frag.summary.last } : null;
+      parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag, true, true), summary } satisfies RangeResult);
     },
     (e: Error) => parentPort!.postMessage({ id: t.id, error: e.message } as Partial<RangeResult>),
   );

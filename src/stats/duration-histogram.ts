@@ -48,7 +48,8 @@ export function nearestRank(p: number, n: number): number {
 /** Plain-data form, for worker messages and the on-disk cache. */
 export interface HistogramData {
   offset: number;
-  counts: number[];
+  /** A Float64Array between threads (cloned as one block), a list in JSON. */
+  counts: number[] | Float64Array;
   zero: number;
   count: number;
   /** The exact sum's partials (see ExactSum). */
@@ -156,14 +157,15 @@ export class DurationHistogram {
     }
   }
 
-  toJSON(): HistogramData {
+  /** Plain data; `typed` (true, not a key JSON.stringify passes) keeps the counts a Float64Array. */
+  toJSON(typed?: unknown): HistogramData {
     let lo = 0;
     let hi = this.counts.length;
     while (lo < hi && this.counts[lo] === 0) lo++;
     while (hi > lo && this.counts[hi - 1] === 0) hi--;
     return {
       offset: this.offset + lo,
-      counts: Array.from(this.counts.subarray(lo, hi)),
+      counts: typed === true ? this.counts.slice(lo, hi) : Array.from(this.counts.subarray(lo, hi)),
       zero: this.zero,
       count: this.count,
       sum: this.total.toJSON(),
@@ -176,7 +178,7 @@ export class DurationHistogram {
   static fromJSON(data: HistogramData): DurationHistogram {
     const h = new DurationHistogram();
     h.offset = data.offset;
-    h.counts = Float64Array.from(data.counts);
+    h.counts = data.counts instanceof Float64Array ? data.counts : Float64Array.from(data.counts);
     h.zero = data.zero;
     h.count = data.count;
     h.total = ExactSum.fromJSON(data.sum);

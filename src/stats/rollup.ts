@@ -141,10 +141,11 @@ export class Rollup {
     return this;
   }
 
-  toJSON(): RollupData {
+  /** Plain data; `typed` (true) for a worker's message: histogram counts stay Float64Arrays. */
+  toJSON(typed?: unknown): RollupData {
     const statsData = (m: Map<string, StageStats>) => {
       const out: RollupData['stages'] = Object.create(null);
-      for (const [name, s] of m) out[name] = { durations: s.durations.toJSON(), errors: s.errors };
+      for (const [name, s] of m) out[name] = { durations: s.durations.toJSON(typed === true), errors: s.errors };
       return out;
     };
     return {
