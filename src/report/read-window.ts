@@ -112,6 +112,9 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Prom
     let base = emptyIndex(0);
     if (cached && sameFile(cached, identity, file)) {
       base = cached.index;
+      // Its saved summary, which appending merges the new lines' summary into: a file that only
+      // grew is still answered in one merge, and saved without re-merging its minutes.
+      base.summary ??= cached.summary;
       // The entry is shared by every spelling of the directory (./logs, /srv/logs, logs/): name
       // the file's malformed lines as this run names the file, as an uncached run would.
       for (const m of base.malformed.first) m.file = file.path;
@@ -140,7 +143,7 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Prom
     const cached = entries.get(p.file.dir)?.files.get(p.file.name);
     const unchanged = cached !== undefined && index === cached.index && (frag === undefined || frag.lines === 0);
     indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : index.summary });
-    entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index });
+    entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index, summary: index.summary });
   }
   // Save only when something new was indexed: a run over unchanged logs writes nothing.
   const changed = plans.some((p) => (fragments.get(p.file.path)?.lines ?? 0) > 0 || (p.base.lines === 0 && fragments.has(p.file.path)));
