@@ -13,7 +13,13 @@ const CHUNK_BYTES = 1024 * 1024;
  * where a round trip through the thread pool per megabyte left a tenth of the time idle.
  */
 export async function readRange(path: string, start: number, end: number, sink: LineSink | ((firstLineStart: number) => LineSink)): Promise<number> {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0; // removed since listing (retention): nothing to read
+    throw e;
+  }
   try {
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     let pos = start;

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { answerWindow, straddles } from '../../src/cache/answer-window.js';
+import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
+import { LineSplitter } from '../../src/read/line-splitter.js';
+import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
+import { parseRecord } from '../../src/schema.js';
+import { Rollup } from '../../src/stats/rollup.js';
+
+const T = (iso: string) => Date.parse(iso);
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+function rollupOf(...isos: string[]): Rollup {
+  const r = new Rollup();
+  for (const iso of isos) r.add({ type: 'stage', ts: T(iso), stage: 's', durationMs: 1, success: true, llmTokens: 1, llmCost: undefined, cacheHit: undefined, model: undefined, error: undefined, signalId: undefined });
+  return r;
+}
+
+describe('straddles: whether a boundary falls between the first and the last record', () => {
+  const b: ReportBounds = { until: T('2026-11-27T10:30:00.000Z'), from: T('2026-11-27T10:00:00.000Z'), previousFrom: T('2026-11-27T09:30:00.000Z'), dayStart: T('2026-11-27T00:00:00.000Z') };
+
+  it('windows are (x, y]: a record at a boundary belongs to the earlier side', () => {
+    // All at or before `from`: one side of it.
+    expect(straddles(rollupOf('2026-11-27T09:59:10.000Z', '2026-11-27T10:00:00.000Z'), b)).toBe(false);
+    // One at `from`, one after: split.
+    expect(straddles(rollupOf('2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.001Z'), b)).toBe(true);
+    // `until` and `previousFrom` alike.
+    expect(straddles(rollupOf('2026-11-27T10:29:59.000Z', '2026-11-27T10:30:00.000Z'), b)).toBe(false);
+    expect(straddles(rollupOf('2026-11-27T10:30:00.000Z', '2026-11-27T10:30:00.001Z'), b)).toBe(true);
+    expect(straddles(rollupOf('2026-11-27T09:29:00.000Z', '2026-11-27T09:31:00.000Z'), b)).toBe(true);
+  });
+
+  it('the day is [dayStart, until]: a record at dayStart belongs to the day', () => {
+    expect(straddles(rollupOf('2026-11-27T00:00:00.000Z', '2026-11-27T00:05:00.000Z'), b)).toBe(false);
+    expect(straddles(rollupOf('2026-11-26T23:59:59.999Z', '2026-11-27T00:00:00.000Z'), b)).toBe(true);
+  });
+
+  it('an empty rollup straddles nothing', () => {
+    expect(straddles(new Rollup(), b)).toBe(false);
+  });
+});
+
+describe('answerWindow reads only what a boundary really cuts', () => {
+  /** A file of one line per ts, indexed; the lines, for the reference. */
+  function indexed(isos: string[]): { path: string; index: FileIndex; lines: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-'));
+    temps.push(dir);
+    const path = join(dir, 'app.ndjson');
+    const lines = isos.map((iso, i) => JSON.stringify({ ts: iso, stage: i % 2 ? 'classify' : 'total', durationMs: 10 + i, success: i % 3 !== 0, llmTokens: i }));
+    writeFileSync(path, lines.join('\n') + '\n');
+    const index = emptyIndex(0);
+    new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
+    index.summary = summarize(index);
+    return { path, index, lines };
+  }
+
+  function reference(lines: string[], b: ReportBounds): WindowAccumulator {
+    const acc = new WindowAccumulator(b);
+    for (const l of lines) {
+      const p = parseRecord(l);
+      if (p.ok) acc.add(p.record);
+    }
+    return acc;
+  }
+
+  const json = (a: WindowAccumulator) => JSON.stringify({ w: a.window.toJSON(), p: a.previous?.toJSON(), t: a.dayTokens, c: a.dayCost });
+
+  // Minute 10:00 holds records at :10 and :20 only; the window starts at 10:00:30.
+  const isos = ['2026-11-27T09:59:50.000Z', '2026-11-27T10:00:10.000Z', '2026-11-27T10:00:20.000Z', '2026-11-27T10:01:10.000Z', '2026-11-27T10:02:00.000Z'];
+
+  it('a boundary inside a minute but between its records cuts nothing: answered with the file gone', async () => {
+    const { path, index, lines } = indexed(isos);
+    const b = reportBounds(T('2026-11-27T10:30:30.000Z'), 30); // from = 10:00:30
+    const want = json(reference(lines, b));
+    rmSync(path); // a re-read would find nothing (and count nothing)
+    expect(json(await answerWindow([{ path, gzip: false, index }], b))).toBe(want);
+    expect(json(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toBe(want);
+  });
+
+  it('a boundary between two records of one minute is re-read from the file, exactly', async () => {
+    const { path, index, lines } = indexed(isos);
+    const b = reportBounds(T('2026-11-27T10:30:15.000Z'), 30); // from = 10:00:15, between :10 and :20
+    const want = json(reference(lines, b));
+    expect(json(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toBe(want);
+    // The proof it was read: without the file (removed since, say by retention) the minute's
+    // records are missing from the answer, and the rest is still answered.
+    rmSync(path);
+    const without = await answerWindow([{ path, gzip: false, index }], b);
+    expect(json(without)).not.toBe(want);
+    expect(without.window.records).toBe(reference(lines, b).window.records - 1); // 10:00:20 is the cut minute's only window record
+  });
+
+  it('a file whose records all lie inside the window is answered from its summary alone', async () => {
+    const { path, index, lines } = indexed(isos);
+    const b = reportBounds(T('2026-11-27T12:00:00.000Z'), 180, true);
+    const want = json(reference(lines, b));
+    rmSync(path);
+    // Even its minutes are not needed: the summary is the whole answer.
+    const noMinutes: FileIndex = { ...index, minutes: new Map() };
+    expect(json(await answerWindow([{ path, gzip: false, index: noMinutes, summary: index.summary }], b))).toBe(want);
+  });
+});
