@@ -52,7 +52,6 @@ export function summarize(index: FileIndex): FileSummary | undefined {
   return first === Infinity ? undefined : { rollup, first, last };
 }
 
-
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
 export function emptyIndex(offset = 0): FileIndex {
   return { offset, lines: 0, minutes: new Map(), malformed: new MalformedLog() };

@@ -26,8 +26,11 @@ const COMMANDS: ReadonlyArray<[string, () => Promise<MakeCommand>]> = [
   ['prune', async () => (await import('./commands/prune.js')).pruneCommand],
 ];
 
-/** The program with every command, or only `only` when that names one (its own run), or none. */
-export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, only?: string): Promise<Command> {
+/**
+ * The program with every command; with `only`, just the command it names when it names one
+ * (what a run needs); with `null`, none (`--version`).
+ */
+export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, only?: string | null): Promise<Command> {
   const program = new Command('perfmon')
     .description('Monitor multi-stage pipelines from their NDJSON metric logs.')
     .version(version, '-V, --version')
@@ -38,7 +41,7 @@ export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, on
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  const wanted = only === 'none' ? [] : COMMANDS.some(([name]) => name === only) ? COMMANDS.filter(([name]) => name === only) : COMMANDS;
+  const wanted = only === null ? [] : COMMANDS.some(([name]) => name === only) ? COMMANDS.filter(([name]) => name === only) : COMMANDS;
   const commands = await Promise.all(wanted.map(([, load]) => load()));
   for (const make of commands) {
     const cmd = make(io, run);
@@ -69,7 +72,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const name = argv.find((a) => !a.startsWith('-'));
   const help = argv.includes('--help') || argv.includes('-h');
   const versionOnly = name === undefined && (argv.includes('--version') || argv.includes('-V'));
-  const program = await createProgram(io, run, help ? undefined : versionOnly ? 'none' : name);
+  const program = await createProgram(io, run, help ? undefined : versionOnly ? null : name);
   const isIssues = name === 'issues';
   const unknown = (code: number, message: string): number => {
     if (!isIssues) return code;

@@ -92,7 +92,11 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
               if (r.error !== undefined) return reject(new PerfmonError('READ_FAILED', `cannot read ${tasks[r.id]!.path}: ${r.error}`));
               // Next task first, so the worker is busy while this thread decodes the result.
               give();
-              results[r.id] = fragmentOf(r);
+              try {
+                results[r.id] = fragmentOf(r);
+              } catch (e) {
+                return reject(e as Error);
+              }
               o.onProgress?.(++done, tasks.length);
             });
             w.on('error', reject);
