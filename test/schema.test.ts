@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIsoUtcMillis, parseRecord, parseTimestamp, type MetricRecord } from '../src/schema.js';
+import { rng } from './helpers/rng.js';
 
 const TS = '2026-11-27T09:00:00.123Z';
 const TS_MS = Date.UTC(2026, 10, 27, 9, 0, 0, 123);
@@ -261,17 +262,6 @@ describe('parseRecord rejects malformed lines with a reason', () => {
     expect(parseRecord('{"__proto__":{"ts":1,"stage":"x","durationMs":1}}').ok).toBe(false);
   });
 });
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 

@@ -15,6 +15,7 @@ import { readWindow, type Until } from '../../src/report/read-window.js';
 import type { PerformanceReport } from '../../src/report/types.js';
 import { readStart, reportBounds, WindowAccumulator } from '../../src/report/window-accumulator.js';
 import type { MetricRecord } from '../../src/schema.js';
+import { rng as mulberry32 } from '../helpers/rng.js';
 
 /*
  * Differential test of the index cache: after every step of a scripted history of a log directory
@@ -83,16 +84,6 @@ afterAll(() => {
 
 // ---- deterministic records ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(20261127);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 // Unusual stage names on purpose: prototype keys and integer-like keys reorder in plain objects.

@@ -7,6 +7,7 @@ import { fastParseRecord } from '../../src/read/fast-parse.js';
 import { readWindow } from '../../src/report/read-window.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { parseRecord, type MetricRecord } from '../../src/schema.js';
+import { rng } from '../helpers/rng.js';
 
 /**
  * Differential tests: the byte-level fast path must agree with the reference path (UTF-8 check,
@@ -57,17 +58,6 @@ function fixtureLines(): Buffer[] {
   };
   walk(join(root, 'fixtures'));
   return out;
-}
-
-// Deterministic pseudo-random numbers for the generated cases.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ODD_BUT_VALID = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, type LineSink } from '../../src/read/line-splitter.js';
+import { rng } from '../helpers/rng.js';
 
 type Event = { kind: 'line'; lineNo: number; text: string } | { kind: 'tooLong'; lineNo: number; bytes: number };
 
@@ -41,16 +42,6 @@ function feed(input: Buffer, cuts: number[], max?: number) {
     prev = c;
   }
   return { events, splitter: s };
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('LineSplitter chunking independence', () => {

@@ -5,18 +5,7 @@ import {
   bucketUpperBound,
   nearestRank,
 } from '../../src/stats/duration-histogram.js';
-
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 function normal(r: () => number): number {
   // Box–Muller; 1 - r() keeps the log argument in (0, 1].

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExactSum } from '../../src/stats/exact-sum.js';
+import { rng } from '../helpers/rng.js';
 
 // The exact reference: every double used here is a multiple of 2^-200, so scaled by 2^200 it is
 // an exact BigInt; the BigInt sum is exact, and Number(bigint) rounds it to nearest, ties to even.
@@ -8,16 +9,6 @@ function exactReference(values: number[]): number {
   let total = 0n;
   for (const v of values) total += BigInt(v * SCALE);
   return Number(total) / SCALE;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MINUTE_MS, Rollup } from '../../src/stats/rollup.js';
 import type { LlmRecord, MetricRecord, QueueRecord, StageRecord } from '../../src/schema.js';
+import { rng } from '../helpers/rng.js';
 
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0); // 2026-11-27T09:00:00Z, a whole minute
 
@@ -92,13 +93,7 @@ function summary(r: Rollup, approx = false) {
 
 /** Deterministic pseudo-random records across many minutes and all three types. */
 function randomRecords(n: number, seed: number): MetricRecord[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(seed);
   const stages = ['preprocess', 'classify', 'decide', 'extract', 'total', '__proto__', 'constructor'];
   const out: MetricRecord[] = [];
   for (let i = 0; i < n; i++) {
