@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryPath, loadEntry } from '../../src/cache/index-store.js';
 import { generateReport } from '../../src/report/generate-report.js';
+import { BIN, cleanEnv, ensureBuilt, removeTempDirs, ROOT, tempDir, type Run } from '../helpers/cli.js';
 
 /*
  * Two real `perfmon report` processes at once, sharing one cache, against a directory that grows
@@ -21,8 +20,6 @@ import { generateReport } from '../../src/report/generate-report.js';
  * budget, the loop stops there, and at least 30 iterations must have run (it prints how many).
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const UNTIL = '2026-11-27T10:30:00.000Z';
 const UNTIL_MS = Date.parse(UNTIL);
 const ITERATIONS = 100;
@@ -30,33 +27,18 @@ const MIN_ITERATIONS = 30;
 const BUDGET_MS = 100_000;
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
 });
 
-const temps: string[] = [];
 const children = new Set<ChildProcess>();
 let writer: NodeJS.Timeout | undefined;
 afterAll(() => {
   if (writer) clearInterval(writer);
   for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL');
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR' || k === 'XDG_CACHE_HOME') delete env[k];
-  return { ...env, ...extra };
-}
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** Like runPerfmon with XDG_CACHE_HOME, but each child is tracked so afterAll can kill one left running. */
 function perfmon(args: string[], xdg: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv({ XDG_CACHE_HOME: xdg }), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
@@ -121,8 +103,7 @@ function withoutGeneratedAt(json: string): Record<string, unknown> {
 
 describe('two perfmon report processes at once on a growing directory', () => {
   it(`never print a wrong report nor leave a cache entry that fails its checksum (up to ${ITERATIONS} iterations, at least ${MIN_ITERATIONS})`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perfmon-cache-concurrency-'));
-    temps.push(root);
+    const root = tempDir('perfmon-cache-concurrency-');
     const D = join(root, 'logs');
     const XDG = join(root, 'xdg');
     const CACHE = join(XDG, 'perfmon');

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ensureBuilt, ROOT } from '../helpers/cli.js';
+import { ensureBuilt, removeTempDirs, runPerfmon, tempDir as makeTempDir, type Run } from '../helpers/cli.js';
 import { entryPath, loadEntry } from '../../src/cache/index-store.js';
 
 // Spawns the real CLI (bin/perfmon.js → dist/). Each test sets its own XDG_CACHE_HOME.
@@ -14,34 +12,11 @@ beforeAll(() => {
   ensureBuilt();
 });
 
-const temps: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-cli-cache-'));
-  temps.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('perfmon-cli-cache-');
+afterAll(removeTempDirs);
 
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function perfmon(args: string[], xdg: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv({ XDG_CACHE_HOME: xdg }), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `perfmon ARGS` with its cache under `xdg`. */
+const perfmon = (args: string[], xdg: string): Promise<Run> => runPerfmon(args, { env: { XDG_CACHE_HOME: xdg } });
 
 /** A log directory of two files (one with a malformed line and a half-written last line), and a cache home. */
 function setup(): { dir: string; xdg: string; cacheDir: string; files: Record<string, { bytes: number; lines: number }> } {

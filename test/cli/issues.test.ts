@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ensureBuilt, ROOT } from '../helpers/cli.js';
+import { ensureBuilt, removeTempDirs, ROOT, runPerfmon, tempDir, type Run } from '../helpers/cli.js';
 
 // Spawns the real CLI (bin/perfmon.js → dist/) on fixtures/issues/ (see its README): until
 // 2026-11-26T12:00:00Z, window 30 min, default thresholds and dailyTokenLimit. `npm test` builds
@@ -16,35 +14,16 @@ const FIX = join(ROOT, 'fixtures', 'issues');
 const UNTIL = '2026-11-26T12:00:00Z';
 
 let cwd: string; // an empty directory: no perfmon.config.json is picked up by accident
-const temps: string[] = [];
 
 beforeAll(() => {
   ensureBuilt();
-  cwd = mkdtempSync(join(tmpdir(), 'perfmon-cli-issues-'));
-  temps.push(cwd);
+  cwd = tempDir('perfmon-cli-issues-');
 });
 
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function perfmon(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `perfmon ARGS` run in the empty directory. */
+const perfmon = (args: string[]): Promise<Run> => runPerfmon(args, { cwd });
 
 /** `perfmon issues` on a fixture with the fixed until and window. */
 function issues(fixture: string, ...more: string[]): Promise<Run> {
@@ -201,8 +180,7 @@ describe.concurrent('perfmon issues --json', () => {
     // cache's logs plus tokens-critical's 944 000-token record at 08:15: cache 2 of 20 = 10 %
     // (warning) and 944 000 + 8 000 + 18 × 800 = 966 400 tokens = 96.64 % (critical). The cache
     // rule runs before the tokens rule; the array must still start with the critical.
-    const dir = mkdtempSync(join(tmpdir(), 'perfmon-cli-issues-mix-'));
-    temps.push(dir);
+    const dir = tempDir('perfmon-cli-issues-mix-');
     copyFileSync(join(FIX, 'cache', 'perfmon-20261126-11.ndjson'), join(dir, 'perfmon-20261126-11.ndjson'));
     copyFileSync(join(FIX, 'tokens-critical', 'perfmon-20261126-08.ndjson'), join(dir, 'perfmon-20261126-08.ndjson'));
     const r = await perfmon(['issues', '--dir', dir, '--until', UNTIL, '--window', '30', '--json']);

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ensureBuilt, ROOT } from '../helpers/cli.js';
+import { ensureBuilt, removeTempDirs, ROOT, runPerfmon, tempDir, type Run } from '../helpers/cli.js';
 
 // Spawns the real CLI (bin/perfmon.js → dist/). `npm test` builds first; so does beforeAll when dist is missing.
 
@@ -13,29 +11,7 @@ beforeAll(() => {
   ensureBuilt();
 });
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function perfmon(args: string[], cwd = ROOT): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+afterAll(removeTempDirs);
 
 /** The fixture records, parsed here without perfmon's code: well-formed JSON objects with a valid ts. */
 function readFixture(): Array<Record<string, unknown> & { ts: number }> {
@@ -61,7 +37,7 @@ function readFixture(): Array<Record<string, unknown> & { ts: number }> {
 
 describe.concurrent('perfmon realtime --json', () => {
   it('prints exactly the real-time keys, numbers except the timestamp, with figures of the last 5 minutes', async () => {
-    const r = await perfmon(['realtime', '--json', '--dir', 'fixtures/sample', '--until', 'latest']);
+    const r = await runPerfmon(['realtime', '--json', '--dir', 'fixtures/sample', '--until', 'latest']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const m = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -104,17 +80,16 @@ describe.concurrent('perfmon prom --namespace', () => {
   }
 
   it("'bad-ns' exits 2 with one stderr line naming it", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'perfmon-cli-prom-'));
-    temps.push(cwd);
-    expectBadNamespace(await perfmon(['prom', '--namespace', 'bad-ns'], cwd));
+    const cwd = tempDir('perfmon-cli-prom-');
+    expectBadNamespace(await runPerfmon(['prom', '--namespace', 'bad-ns'], { cwd }));
   });
 
   it("'bad-ns' exits 2 with one stderr line naming it, also with a valid log directory", async () => {
-    expectBadNamespace(await perfmon(['prom', '--namespace', 'bad-ns', '--dir', 'fixtures/sample', '--until', 'latest']));
+    expectBadNamespace(await runPerfmon(['prom', '--namespace', 'bad-ns', '--dir', 'fixtures/sample', '--until', 'latest']));
   });
 
   it('a valid namespace exits 0 (the failures above are the namespace)', async () => {
-    const r = await perfmon(['prom', '--namespace', 'good_ns', '--dir', 'fixtures/sample', '--until', 'latest']);
+    const r = await runPerfmon(['prom', '--namespace', 'good_ns', '--dir', 'fixtures/sample', '--until', 'latest']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^good_ns_window_records \d+$/m);

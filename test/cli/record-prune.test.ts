@@ -1,24 +1,21 @@
 /**
  * `perfmon record` and `perfmon prune` through the real CLI (bin/perfmon.js → dist/), as a shell
- * script or cron job runs them. `npm run build` must have run first.
+ * script or cron job runs them. `npm test` builds first; so does beforeAll when dist is missing.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, logFileName, perfmonFileHour } from '../../src/record/file-name.js';
 import { parseRecord, type StageRecord } from '../../src/schema.js';
-
-const BIN = fileURLToPath(new URL('../../bin/perfmon.js', import.meta.url));
-const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { BIN, ensureBuilt } from '../helpers/cli.js';
 
 let root: string;
 let dir: string;
 
 beforeAll(() => {
-  if (!existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run "npm run build" before these tests`);
+  ensureBuilt();
 });
 
 beforeEach(() => {

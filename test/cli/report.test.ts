@@ -1,9 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ensureBuilt, ROOT } from '../helpers/cli.js';
+import { BIN, ensureBuilt, removeTempDirs, ROOT, runPerfmon, runProcess, tempDir as makeTempDir, type Run } from '../helpers/cli.js';
 
 // Spawns the real CLI (bin/perfmon.js → dist/). `npm test` builds first; so does beforeAll when dist is missing.
 
@@ -15,45 +14,8 @@ beforeAll(() => {
   ensureBuilt();
 });
 
-const temps: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-cli-report-'));
-  temps.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of temps) {
-    try {
-      chmodSync(d, 0o755);
-    } catch {
-      /* already gone */
-    }
-    rmSync(d, { recursive: true, force: true });
-  }
-});
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion without blocking, so the tests of a describe.concurrent overlap. */
-function run(cmd: string, args: string[], o: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd ?? ROOT, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-function perfmon(args: string[], o: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-  return run(process.execPath, [BIN, ...args], o);
-}
+const tempDir = () => makeTempDir('perfmon-cli-report-');
+afterAll(removeTempDirs);
 
 /** stderr is exactly one line, terminated by a newline. */
 function oneLine(stderr: string): string {
@@ -65,7 +27,7 @@ function oneLine(stderr: string): string {
 
 describe.concurrent('perfmon report --json', () => {
   it('prints a PerformanceReport with the hand-computed figures of the basic fixture', async () => {
-    const r = await perfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', BASIC]);
+    const r = await runPerfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', BASIC]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const rep = JSON.parse(r.stdout);
@@ -96,7 +58,7 @@ describe.concurrent('perfmon report --json', () => {
 
   it('the installed command reads with worker threads: --threads 2 prints what one thread prints', async () => {
     const args = ['report', '--json', '--until', 'latest', '--window', '1d', '--dir', 'fixtures/sample', '--no-cache'];
-    const [one, two] = await Promise.all([perfmon([...args, '--threads', '1']), perfmon([...args, '--threads', '2'])]);
+    const [one, two] = await Promise.all([runPerfmon([...args, '--threads', '1']), runPerfmon([...args, '--threads', '2'])]);
     expect(two.stderr).toBe('');
     expect(two.status).toBe(0);
     const strip = (out: string) => ({ ...JSON.parse(out), generatedAt: undefined });
@@ -106,7 +68,7 @@ describe.concurrent('perfmon report --json', () => {
 
   it('--window takes a bare number of minutes or a duration: 30 = 30m = 0.5h', async () => {
     const norm = (out: string) => ({ ...JSON.parse(out), generatedAt: '' });
-    const win = (w: string) => perfmon(['report', '--json', '--until', UNTIL, '--window', w, '--dir', BASIC]);
+    const win = (w: string) => runPerfmon(['report', '--json', '--until', UNTIL, '--window', w, '--dir', BASIC]);
     const [a, b, c] = await Promise.all([win('30'), win('30m'), win('0.5h')]);
     expect([a.status, b.status, c.status]).toEqual([0, 0, 0]);
     expect(norm(b.stdout)).toEqual(norm(a.stdout));
@@ -114,7 +76,7 @@ describe.concurrent('perfmon report --json', () => {
   });
 
   it('--stage limits the breakdown only', async () => {
-    const r = await perfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', BASIC, '--stage', 'classify']);
+    const r = await runPerfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', BASIC, '--stage', 'classify']);
     expect(r.status).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(Object.keys(rep.stageBreakdown)).toEqual(['classify']);
@@ -122,7 +84,7 @@ describe.concurrent('perfmon report --json', () => {
   });
 
   it('--dir repeats to merge directories', async () => {
-    const r = await perfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', 'fixtures/report/two-dirs/a', '--dir', 'fixtures/report/two-dirs/b']);
+    const r = await runPerfmon(['report', '--json', '--until', UNTIL, '--window', '30', '--dir', 'fixtures/report/two-dirs/a', '--dir', 'fixtures/report/two-dirs/b']);
     expect(r.status).toBe(0);
     const rep = JSON.parse(r.stdout);
     // a: totals 100, 300; b: totals 200, 400 (README).
@@ -136,7 +98,7 @@ describe.concurrent('perfmon report (table view)', () => {
   const args = ['report', '--until', UNTIL, '--window', '30', '--dir', BASIC];
 
   it('on a pipe: no ANSI codes, every stage row and the headline labels', async () => {
-    const r = await perfmon(args);
+    const r = await runPerfmon(args);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).not.toMatch(ANSI);
@@ -155,7 +117,7 @@ describe.concurrent('perfmon report (table view)', () => {
   });
 
   it('FORCE_COLOR=1 colours a pipe; NO_COLOR=1 alone does not', async () => {
-    const [forced, noColor] = await Promise.all([perfmon(args, { env: { FORCE_COLOR: '1' } }), perfmon(args, { env: { NO_COLOR: '1' } })]);
+    const [forced, noColor] = await Promise.all([runPerfmon(args, { env: { FORCE_COLOR: '1' } }), runPerfmon(args, { env: { NO_COLOR: '1' } })]);
     expect(forced.status).toBe(0);
     expect(forced.stdout).toMatch(ANSI);
     expect(noColor.status).toBe(0);
@@ -166,7 +128,7 @@ describe.concurrent('perfmon report (table view)', () => {
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!hasScript)('on a terminal: colour by default, none with NO_COLOR=1 (via util-linux script for a pty)', async () => {
     const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
-    const onTty = (env: Record<string, string>) => run('script', ['-qec', cmd, '/dev/null'], { env: { TERM: 'xterm', ...env } });
+    const onTty = (env: Record<string, string>) => runProcess('script', ['-qec', cmd, '/dev/null'], { env: { TERM: 'xterm', ...env } });
     const [tty, noColor] = await Promise.all([onTty({}), onTty({ NO_COLOR: '1' })]);
     expect(tty.status).toBe(0);
     expect(tty.stdout).toContain('Signals');
@@ -177,7 +139,7 @@ describe.concurrent('perfmon report (table view)', () => {
   });
 
   it('a pipeline without "total" says which stage stands in', async () => {
-    const r = await perfmon(['report', '--until', '2026-11-27T12:00:00Z', '--window', '60', '--dir', 'fixtures/report/no-total']);
+    const r = await runPerfmon(['report', '--until', '2026-11-27T12:00:00Z', '--window', '60', '--dir', 'fixtures/report/no-total']);
     expect(r.status).toBe(0);
     const signals = r.stdout.split('\n').find((l) => l.startsWith('Signals'));
     expect(signals).toBeDefined();
@@ -188,7 +150,7 @@ describe.concurrent('perfmon report (table view)', () => {
   });
 
   it('an empty window says so instead of printing NaN', async () => {
-    const r = await perfmon(['report', '--until', '2026-11-20T00:00:00Z', '--window', '30', '--dir', BASIC]);
+    const r = await runPerfmon(['report', '--until', '2026-11-20T00:00:00Z', '--window', '30', '--dir', BASIC]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Signals +0/m);
     expect(r.stdout).not.toMatch(/NaN|undefined|Infinity/);
@@ -198,7 +160,7 @@ describe.concurrent('perfmon report (table view)', () => {
 describe.concurrent('perfmon report errors', () => {
   it('a missing directory: non-zero exit, one line on stderr naming it', async () => {
     const missing = join(tempDir(), 'no-such-dir');
-    const r = await perfmon(['report', '--dir', missing]);
+    const r = await runPerfmon(['report', '--dir', missing]);
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
     expect(oneLine(r.stderr)).toContain(missing);
@@ -219,14 +181,14 @@ describe.concurrent('perfmon report errors', () => {
         return;
       }
       const asNobody = (args: string[]) =>
-        run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: parent });
+        runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { cwd: parent });
       // uid 65534 must be able to run the CLI at all (bin/, dist/, node_modules readable), or this proves nothing.
       const version = await asNobody(['--version']);
       expect(version.status, `uid 65534 cannot run ${BIN}: ${version.stderr}`).toBe(0);
       r = await asNobody(['report', '--dir', locked]);
     } else {
       chmodSync(locked, 0o000);
-      r = await perfmon(['report', '--dir', locked], { cwd: parent });
+      r = await runPerfmon(['report', '--dir', locked], { cwd: parent });
     }
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
@@ -237,23 +199,23 @@ describe.concurrent('perfmon report errors', () => {
   });
 
   it('--window abc: exit 2, one line naming "abc"', async () => {
-    const r = await perfmon(['report', '--window', 'abc', '--dir', BASIC]);
+    const r = await runPerfmon(['report', '--window', 'abc', '--dir', BASIC]);
     expect(r.status).toBe(2);
     expect(oneLine(r.stderr)).toContain('abc');
     expect(r.stdout).toBe('');
   });
 
   it('--strict on a log with a malformed line: exit 1 naming file:line', async () => {
-    const r = await perfmon(['report', '--strict', '--until', UNTIL, '--window', '30', '--dir', BASIC]);
+    const r = await runPerfmon(['report', '--strict', '--until', UNTIL, '--window', '30', '--dir', BASIC]);
     expect(r.status).toBe(1);
     expect(oneLine(r.stderr)).toContain(`${BASIC}/perfmon-20261127-09.ndjson:3`);
     expect(r.stdout).toBe('');
     // Without --strict the same log reports fine.
-    expect((await perfmon(['report', '--until', UNTIL, '--window', '30', '--dir', BASIC])).status).toBe(0);
+    expect((await runPerfmon(['report', '--until', UNTIL, '--window', '30', '--dir', BASIC])).status).toBe(0);
   });
 
   it('--strict on a clean log succeeds', async () => {
-    const r = await perfmon(['report', '--strict', '--json', '--until', '2026-11-27T11:00:00Z', '--window', '30', '--dir', 'fixtures/report/split']);
+    const r = await runPerfmon(['report', '--strict', '--json', '--until', '2026-11-27T11:00:00Z', '--window', '30', '--dir', 'fixtures/report/split']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).malformed.count).toBe(0);
   });
@@ -285,7 +247,7 @@ describe.concurrent('perfmon report on the shipped sample', () => {
 
   it('--until latest ends the window at the newest record', async () => {
     const { newest } = scanSample();
-    const r = await perfmon(['report', '--json', '--dir', 'fixtures/sample', '--until', 'latest', '--window', '60']);
+    const r = await runPerfmon(['report', '--json', '--dir', 'fixtures/sample', '--until', 'latest', '--window', '60']);
     expect(r.status).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.window.until).toBe(new Date(newest).toISOString());
@@ -299,7 +261,7 @@ describe.concurrent('perfmon report on the shipped sample', () => {
     const start = pkg.scripts.start ?? '';
     expect(start).toBe('node bin/perfmon.js report --dir fixtures/sample --until latest');
     const args = start.split(' ').slice(2); // after "node bin/perfmon.js"
-    const r = await perfmon(args);
+    const r = await runPerfmon(args);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const { broken } = scanSample();

@@ -1,49 +1,28 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRecorder } from '../../src/record/recorder.js';
+import { BIN, cleanEnv, ensureBuilt, removeTempDirs, tempDir as makeTempDir } from '../helpers/cli.js';
 
 // `perfmon watch` as a user runs it: the real CLI (bin/perfmon.js → dist/) spawned on a fresh
 // temporary directory holding records with current timestamps. Every wait polls the child's
 // output with a deadline; every child is killed in afterEach. `npm test` builds first; so does
 // beforeAll when dist is missing.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const TEST_MS = 10_000;
 
-const temps: string[] = [];
+const tempDir = () => makeTempDir('perfmon-watch-');
 let cwd: string; // an empty directory: no perfmon.config.json is picked up by accident
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
   cwd = tempDir();
 });
 
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-watch-'));
-  temps.push(d);
-  return d;
-}
-
-/** The parent's environment without anything that would change colour, config or the log directory. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
+afterAll(removeTempDirs);
 
 interface Running {
   proc: ChildProcess;

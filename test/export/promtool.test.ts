@@ -1,27 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, removeTempDirs, runPerfmon, runProcess, tempDir as makeTempDir } from '../helpers/cli.js';
 
 // The real CLI (bin/perfmon.js → dist/) piped into the real `promtool check metrics`, which must
 // accept the output with no finding at all (DESIGN §5). `npm test` builds first; so does beforeAll
 // when dist is missing. promtool is required: CI installs it, and a missing one fails loudly.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
-const temps: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-promtool-'));
-  temps.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('perfmon-promtool-');
+afterAll(removeTempDirs);
 
 beforeAll(() => {
   const v = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' });
@@ -32,45 +22,16 @@ beforeAll(() => {
         `These tests are not skipped without it.`,
     );
   }
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
 });
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.on('error', () => {}); // a child that exits early is reported through its status
-    child.stdin.end(input ?? '');
-  });
-}
 
 /** `perfmon prom ARGS | promtool check metrics`; returns perfmon's stdout after both checks. */
 async function promChecked(args: string[]): Promise<string> {
-  const p = await run(process.execPath, [BIN, 'prom', ...args]);
+  const p = await runPerfmon(['prom', ...args]);
   expect(p.stderr, 'perfmon stderr').toBe('');
   expect(p.status, 'perfmon exit status').toBe(0);
   expect(p.stdout.length).toBeGreaterThan(0);
-  const c = await run(PROMTOOL, ['check', 'metrics'], p.stdout);
+  const c = await runProcess(PROMTOOL, ['check', 'metrics'], { input: p.stdout });
   expect(c.stdout + c.stderr, `promtool findings for perfmon prom ${args.join(' ')}`).toBe('');
   expect(c.status, 'promtool exit status').toBe(0);
   return p.stdout;
@@ -79,7 +40,7 @@ async function promChecked(args: string[]): Promise<string> {
 describe.concurrent('perfmon prom | promtool check metrics', () => {
   it('promtool does report findings on bad input (the check below can fail)', async () => {
     const bad = '# HELP x_milliseconds Time.\n# TYPE x_milliseconds counter\nx_milliseconds 3\n';
-    const c = await run(PROMTOOL, ['check', 'metrics'], bad);
+    const c = await runProcess(PROMTOOL, ['check', 'metrics'], { input: bad });
     expect(c.status).not.toBe(0);
     expect(c.stdout + c.stderr).not.toBe('');
   });

@@ -10,19 +10,16 @@
  * wait). /usr/bin/prometheus is required (Debian's prometheus package; CI installs it): a missing
  * one fails, it is not skipped.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFileName } from '../../src/record/file-name.js';
 import type { PerformanceReport } from '../../src/report/types.js';
 import { BUCKET_BOUNDS_SECONDS } from '../../src/stats/cumulative.js';
+import { BIN, cleanEnv, ensureBuilt, removeTempDirs, ROOT, runPerfmon, tempDir } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 /** Bound on waiting for Prometheus to have scraped everything. */
 const CONVERGE_MS = 40_000;
@@ -36,7 +33,6 @@ interface Proc {
   output: () => string;
 }
 const procs: Proc[] = [];
-const temps: string[] = [];
 
 function startProc(name: string, cmd: string, args: string[], cwd: string): Proc {
   const child = spawn(cmd, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,20 +74,8 @@ afterAll(async () => {
   await Promise.all(procs.filter((p) => p.name !== 'prometheus').map(stop));
   for (const p of procs) expect(p.child.exitCode !== null || p.child.signalCode !== null, `${p.name} (pid ${p.child.pid}) stopped`).toBe(true);
   procs.length = 0;
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 }, 30_000);
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
-
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-}
 
 /** A port free on 127.0.0.1 right now (bound to 0, read, released). */
 function freePort(): Promise<number> {
@@ -176,18 +160,6 @@ function bucketOf(seconds: number): [number, number] {
   return [i === 0 ? 0 : BUCKET_BOUNDS_SECONDS[i - 1]!, BUCKET_BOUNDS_SECONDS[i]!];
 }
 
-function perfmonCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 
 interface PromVector {
@@ -239,10 +211,7 @@ describe('Prometheus scraping two perfmon serve instances', () => {
           `/usr/bin/prometheus and /usr/bin/promtool; CI installs it. This end-to-end test is not skipped without it.`,
       );
     }
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-      const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-    }
+    ensureBuilt();
 
     dirA = tempDir('perfmon-e2e-A-');
     dirB = tempDir('perfmon-e2e-B-');
@@ -327,7 +296,7 @@ describe('Prometheus scraping two perfmon serve instances', () => {
   });
 
   it('computes histogram_quantile(0.95) of the merged histograms within the bucket of the exact p95 of perfmon report --dir A --dir B', async () => {
-    const r = await perfmonCli(['report', '--dir', dirA, '--dir', dirB, '--json', '--until', 'latest', '--window', '1d']);
+    const r = await runPerfmon(['report', '--dir', dirA, '--dir', dirB, '--json', '--until', 'latest', '--window', '1d']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as PerformanceReport;

@@ -10,15 +10,12 @@
  * missing. promtool is required: CI installs Debian's prometheus package; a missing one fails loudly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFileName } from '../../src/record/file-name.js';
+import { BIN, cleanEnv, ensureBuilt, removeTempDirs, ROOT, runPerfmon, runProcess, tempDir as makeTempDir, type Run } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 const RULES_TEST = join(ROOT, 'test', 'serve', 'rules-test.yml');
 
@@ -31,18 +28,10 @@ beforeAll(() => {
         `These tests are not skipped without it.`,
     );
   }
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
 });
 
-const temps: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-serve-promtool-'));
-  temps.push(d);
-  return d;
-}
+const tempDir = () => makeTempDir('perfmon-serve-promtool-');
 
 const children: ChildProcess[] = [];
 
@@ -68,34 +57,8 @@ async function stop(child: ChildProcess): Promise<void> {
 
 afterAll(async () => {
   await Promise.all(children.splice(0).map(stop));
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], o: { input?: string; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd ?? ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.on('error', () => {}); // a child that exits early is reported through its status
-    child.stdin.end(o.input ?? '');
-  });
-}
 
 /**
  * Starts `perfmon serve --port 0 ARGS` and resolves with the URL it prints on stderr
@@ -131,7 +94,7 @@ async function scrapeChecked(url: string): Promise<string> {
   expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   const body = await res.text();
   expect(body.length).toBeGreaterThan(0);
-  const c = await run(PROMTOOL, ['check', 'metrics'], { input: body });
+  const c = await runProcess(PROMTOOL, ['check', 'metrics'], { input: body });
   expect(c.stdout + c.stderr, `promtool findings for ${url}/metrics`).toBe('');
   expect(c.status, 'promtool check metrics exit status').toBe(0);
   return body;
@@ -151,7 +114,7 @@ function writeLines(dir: string, objs: Array<Record<string, unknown> & { ts: num
 describe.concurrent('curl /metrics | promtool check metrics', () => {
   it('promtool does report findings on bad input (the checks below can fail)', async () => {
     const bad = '# HELP x_milliseconds Time.\n# TYPE x_milliseconds counter\nx_milliseconds 3\n';
-    const c = await run(PROMTOOL, ['check', 'metrics'], { input: bad });
+    const c = await runProcess(PROMTOOL, ['check', 'metrics'], { input: bad });
     expect(c.status).not.toBe(0);
     expect(c.stdout + c.stderr).not.toBe('');
   });
@@ -230,11 +193,11 @@ describe.concurrent('curl /metrics | promtool check metrics', () => {
 
 /** `perfmon rules ARGS > FILE && promtool check rules FILE`; returns the YAML. */
 async function rulesChecked(args: string[], file: string, cwd = ROOT): Promise<string> {
-  const r = await run(process.execPath, [BIN, 'rules', ...args], { cwd });
+  const r = await runPerfmon(['rules', ...args], { cwd });
   expect(r.stderr, 'perfmon rules stderr').toBe('');
   expect(r.status, 'perfmon rules exit status').toBe(0);
   writeFileSync(file, r.stdout);
-  const c = await run(PROMTOOL, ['check', 'rules', file]);
+  const c = await runProcess(PROMTOOL, ['check', 'rules', file]);
   expect(c.stderr, `promtool check rules ${file}`).toBe('');
   expect(c.stdout).toContain('SUCCESS: 15 rules found');
   expect(c.status, 'promtool check rules exit status').toBe(0);
@@ -245,7 +208,7 @@ describe.concurrent('perfmon rules | promtool check rules', () => {
   it('promtool does reject a broken rule file (the checks below can fail)', async () => {
     const f = join(tempDir(), 'bad.yml');
     writeFileSync(f, 'groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: "sum by (job) (rate(foo[5m]) >"\n');
-    const c = await run(PROMTOOL, ['check', 'rules', f]);
+    const c = await runProcess(PROMTOOL, ['check', 'rules', f]);
     expect(c.status).not.toBe(0);
   });
 
@@ -294,7 +257,7 @@ async function testRules(args: string[], configJson?: object): Promise<Run> {
     args = [...args, '--config', join(d, 'config.json')];
   }
   await rulesChecked(args, join(d, 'perfmon-rules.yml'));
-  return run(PROMTOOL, ['test', 'rules', 'rules-test.yml'], { cwd: d });
+  return runProcess(PROMTOOL, ['test', 'rules', 'rules-test.yml'], { cwd: d });
 }
 
 describe.concurrent('promtool test rules test/serve/rules-test.yml', () => {

@@ -7,11 +7,8 @@
  * Tests call `refresh()` (reads what was appended, now) instead of sleeping for the re-scan, and
  * give the server a clock of their own so "now" only moves when a test moves it.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Every file-system call perfmon's readers make goes through these spies (to the real functions),
@@ -45,15 +42,10 @@ import { createRecorder } from '../../src/record/recorder.js';
 import type { PerformanceReport } from '../../src/report/types.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { BUCKET_BOUNDS_SECONDS } from '../../src/stats/cumulative.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'perfmon.js');
+import { ensureBuilt, removeTempDirs, ROOT, runPerfmon, tempDir as makeTempDir } from '../helpers/cli.js';
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -248,18 +240,13 @@ function familyOf(p: Parsed, name: string): { family: string; type: string } | u
 // ---------------------------------------------------------------------------------------------
 // Servers and HTTP.
 
-const temps: string[] = [];
 const servers: RunningServer[] = [];
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'perfmon-serve-'));
-  temps.push(d);
-  return d;
-}
+const tempDir = () => makeTempDir('perfmon-serve-');
 
 afterAll(async () => {
   for (const s of servers.splice(0)) await s.close();
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 interface Clock {
@@ -307,24 +294,6 @@ async function scrape(s: RunningServer): Promise<Parsed> {
   expect(r.status).toBe(200);
   expect(r.type).toBe(TEXT_CONTENT_TYPE);
   return parseExposition(r.body);
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PERFMON_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
-  return env;
-}
-
-function perfmonCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 /** Nearest-rank percentile (DESIGN §3), computed here without perfmon's code. */
@@ -585,7 +554,7 @@ describe('JSON API', () => {
     expect(r.type).toBe('application/json; charset=utf-8');
     const m = JSON.parse(r.body) as Record<string, unknown>;
     expect(Object.keys(m).sort()).toEqual(REALTIME_KEYS);
-    const cli = await perfmonCli(['realtime', '--json', '--dir', dir]);
+    const cli = await runPerfmon(['realtime', '--json', '--dir', dir]);
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     const c = JSON.parse(cli.stdout) as Record<string, unknown>;
@@ -621,7 +590,7 @@ describe('JSON API', () => {
       expect(Math.abs(b.p95Duration - exact), `${stage} p95`).toBeLessThanOrEqual(exact * 0.01);
     }
     expect(rep.records).toBe(recs.length);
-    const cli = await perfmonCli(['report', '--json', '--dir', dir, '--window', '5']);
+    const cli = await runPerfmon(['report', '--json', '--dir', dir, '--window', '5']);
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     const c = JSON.parse(cli.stdout) as PerformanceReport;
