@@ -188,7 +188,11 @@ describe.concurrent('perfmon report errors', () => {
       r = await asNobody(['report', '--dir', locked]);
     } else {
       chmodSync(locked, 0o000);
-      r = await runPerfmon(['report', '--dir', locked], { cwd: parent });
+      try {
+        r = await runPerfmon(['report', '--dir', locked], { cwd: parent });
+      } finally {
+        chmodSync(locked, 0o700); // or the temp directory cannot be removed afterwards
+      }
     }
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
