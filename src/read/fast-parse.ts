@@ -26,7 +26,6 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a, LBRACE = 0x7b,
 // which is what JSON.parse computes (Clinger's fast path).
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
-
 // ---- Four bytes at a time ----
 // A byte load costs about as much as a 32-bit load in V8 (≈ 1 ns each on a 2-core VM), so the
 // common tokens (key names with their quote and colon, `true`, `false`, the timestamp's date
@@ -36,7 +35,7 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 let viewFor: Buffer | undefined;
-/** Bytes in the current view: a read past them gives 0 instead of throwing. */
+/** Bytes in the current view: every word read checks it stays within them (a DataView throws). */
 let viewBytes = 0;
 
 /** Points the word reader at `buf` (a view is made once per buffer: lines share chunks). */
@@ -82,14 +81,13 @@ function matchAt(dv: DataView, p: number, end: number, pat: Pattern): boolean {
   return true;
 }
 
-const W_TRUE = w32('true'), W_FALS = w32('fals');
-
 /** The little-endian int32 of up to four ASCII characters (fewer: the rest of the word is 0). */
 function w32(text: string): number {
   let x = 0;
   for (let i = 0; i < text.length; i++) x |= text.charCodeAt(i) << (i << 3);
   return x | 0;
 }
+const W_TRUE = w32('true'), W_FALS = w32('fals');
 // Each known key's first four bytes are distinct: one int32 switch finds the candidate, and one
 // or two more words (masked to the key's length) confirm it together with `":`.
 const W_TS = w32('ts":'), W_TYPE = w32('type'), W_STAG = w32('stag'), W_SUCC = w32('succ'), W_SIGN = w32('sign');
@@ -196,7 +194,6 @@ function intern(buf: Buffer, s: number, e: number): string {
     const pat = pattern([...b, QUOTE]);
     internPatterns.push(pat);
     if (pat.length >= 4) internByFirstWord[slotOf(pat.words[0]!)] = internPatterns.length; // the latest name wins a slot
-
   }
   return value;
 }
