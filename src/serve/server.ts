@@ -115,16 +115,24 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     res.end(req.method === 'HEAD' ? undefined : reply.body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new PerfmonError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use (choose another with --port)`)
-          : new PerfmonError('LISTEN_FAILED', `cannot listen on ${o.host}:${o.port}: ${e.message}`),
-      ),
-    );
-    server.listen(o.port, o.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new PerfmonError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use (choose another with --port)`)
+            : new PerfmonError('LISTEN_FAILED', `cannot listen on ${o.host}:${o.port}: ${e.message}`),
+        ),
+      );
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (e) {
+    // Nothing to serve: stop following the logs, or their watchers would keep the process alive.
+    await follower?.stop();
+    follower = undefined;
+    await live.close();
+    throw e;
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {

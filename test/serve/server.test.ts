@@ -887,3 +887,21 @@ describe('a scrape answers from memory', () => {
     expect(medianBefore).toBeLessThan(Math.max(readMs / 3, 25));
   });
 });
+
+describe('perfmon serve as installed', () => {
+  it('a port already in use: exit 1 and one line naming the port (the error comes from the lazily loaded server bundle)', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const dir = tempDir();
+      // It must exit by itself: a watcher left running would hold the process until killed (null).
+      const r = await runPerfmon(['serve', '--dir', dir, '--host', '127.0.0.1', '--port', String(port)], { timeoutMs: 10_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`perfmon: port ${port} on 127.0.0.1 is in use (choose another with --port)\n`);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});
