@@ -156,8 +156,12 @@ function identify(file: LogFile): Omit<CachedFile, 'index'> | undefined {
   let fd: number;
   try {
     fd = openSync(file.path, 'r');
-  } catch {
-    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined; // removed since listing (retention): nothing to read
+    // Never skip a file silently: its records would be missing from the report.
+    if (code === 'EACCES' || code === 'EPERM') throw new PerfmonError('FILE_UNREADABLE', `log file not readable: ${file.path} (check its permissions)`);
+    throw new PerfmonError('FILE_ERROR', `cannot read ${file.path}: ${(e as Error).message}`);
   }
   try {
     const st = fstatSync(fd);

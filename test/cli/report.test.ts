@@ -167,6 +167,33 @@ describe.concurrent('perfmon report errors', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('an unreadable log file: exit 1, one line on stderr naming it (never skipped silently)', async (ctx) => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'perfmon-20261127-10.ndjson');
+    writeFileSync(file, '{"ts":"2026-11-27T10:00:00.000Z","stage":"total","durationMs":1}\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'perfmon-20261127-11.ndjson'), '{"ts":"2026-11-27T11:00:00.000Z","stage":"total","durationMs":1}\n', { mode: 0o644 });
+    let r: Run;
+    if (process.getuid?.() === 0) {
+      // root reads through any mode: run as nobody (65534), for whom a root-owned 0600 file is closed.
+      if (spawnSync('setpriv', ['--version'], { encoding: 'utf8' }).status !== 0) {
+        ctx.skip('running as root and setpriv (util-linux) is missing: cannot make a file unreadable');
+        return;
+      }
+      r = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'report', '--dir', dir, '--no-cache'], { cwd: dir });
+    } else {
+      chmodSync(file, 0o000);
+      try {
+        r = await runPerfmon(['report', '--dir', dir, '--no-cache'], { cwd: dir });
+      } finally {
+        chmodSync(file, 0o600);
+      }
+    }
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toBe(`perfmon: log file not readable: ${file} (check its permissions)`);
+    expect(r.stdout).toBe('');
+  });
+
   it('an unreadable directory: non-zero exit, one line on stderr naming it', async (ctx) => {
     const parent = tempDir();
     chmodSync(parent, 0o755);
