@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { thousands } from '../thousands.js';
 
 /**
  * Colour only on a TTY, never with NO_COLOR (https://no-color.org) or TERM=dumb; FORCE_COLOR
@@ -27,11 +28,11 @@ export function printable(s: string, max = 80): string {
 }
 
 export function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return thousands(Math.round(n));
 }
 
 export function fixed(n: number, digits = 1): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return thousands(n, digits);
 }
 
 /** Milliseconds, readable: 0.42 ms, 850.4 ms, 1.83 s, 2.5 min. */

@@ -1,5 +1,6 @@
 import { fmtPct, result } from './rule-helpers.js';
 import type { Rule } from './types.js';
+import { thousands } from '../thousands.js';
 
 export const TOKENS_CRITICAL_PERCENT = 95;
 
@@ -22,7 +23,7 @@ export const tokensRule: Rule = (r, _prev, t) => {
   return result(check, {
     category: 'tokens',
     severity: critical ? 'critical' : 'warning',
-    message: `Today's ${u.dailyTokens.toLocaleString('en-US')} tokens ($${u.dailyCost.toFixed(2)}) are ${fmtPct(value)} of the ${u.dailyLimit.toLocaleString('en-US')} daily limit`,
+    message: `Today's ${thousands(u.dailyTokens)} tokens ($${u.dailyCost.toFixed(2)}) are ${fmtPct(value)} of the ${thousands(u.dailyLimit)} daily limit`,
     currentValue: value,
     threshold,
     recommendation: critical

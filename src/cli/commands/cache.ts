@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { cacheInfo, clearCache, defaultCacheDir } from '../../cache/index-store.js';
 import { collect, resolveCommon, type CliIO, type CommonOptions } from '../context.js';
+import { thousands } from '../../thousands.js';
 
 interface CacheFlags extends CommonOptions {
   json?: boolean;
@@ -24,7 +25,7 @@ export function cacheCommand(io: CliIO): Command {
       io.stdout.write(`cache: ${info.cacheDir}\n`);
       for (const e of info.entries) {
         io.stdout.write(`\n${e.dir}\n  entry ${e.file} (${(e.bytes / 1024).toFixed(1)} KiB)${e.problem ? `: ${e.problem}` : ''}\n`);
-        for (const f of e.files ?? []) io.stdout.write(`  ${f.name}: ${f.offset.toLocaleString('en-US')} bytes, ${f.lines.toLocaleString('en-US')} lines, ${f.minutes} minutes indexed\n`);
+        for (const f of e.files ?? []) io.stdout.write(`  ${f.name}: ${thousands(f.offset)} bytes, ${thousands(f.lines)} lines, ${f.minutes} minutes indexed\n`);
       }
     });
   cmd
