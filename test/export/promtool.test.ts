@@ -1,27 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, removeTempDirs, runPerfmon, runProcess, tempDir as makeTempDir } from '../helpers/cli.js';
+import { PROMTOOL, requirePromtool } from '../helpers/promtool.js';
 
 // The real CLI (bin/perfmon.js → dist/) piped into the real `promtool check metrics`, which must
 // accept the output with no finding at all (DESIGN §5). `npm test` builds first; so does beforeAll
 // when dist is missing. promtool is required: CI installs it, and a missing one fails loudly.
 
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
 const tempDir = () => makeTempDir('perfmon-promtool-');
 afterAll(removeTempDirs);
 
 beforeAll(() => {
-  const v = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' });
-  if (v.error || v.status !== 0) {
-    throw new Error(
-      `promtool is not installed or does not run (${v.error?.message ?? `exit ${v.status}`}): ` +
-        `install Debian's prometheus package (apt-get install prometheus), which provides /usr/bin/promtool; CI installs it. ` +
-        `These tests are not skipped without it.`,
-    );
-  }
+  requirePromtool();
   ensureBuilt();
 });
 

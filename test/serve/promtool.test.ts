@@ -9,25 +9,18 @@
  * The real CLI (bin/perfmon.js → dist/). `npm test` builds first; so does beforeAll when dist is
  * missing. promtool is required: CI installs Debian's prometheus package; a missing one fails loudly.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFileName } from '../../src/record/file-name.js';
 import { BIN, cleanEnv, ensureBuilt, removeTempDirs, ROOT, runPerfmon, runProcess, tempDir as makeTempDir, type Run } from '../helpers/cli.js';
+import { PROMTOOL, requirePromtool } from '../helpers/promtool.js';
 
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 const RULES_TEST = join(ROOT, 'test', 'serve', 'rules-test.yml');
 
 beforeAll(() => {
-  const v = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' });
-  if (v.error || v.status !== 0) {
-    throw new Error(
-      `promtool is not installed or does not run (${v.error?.message ?? `exit ${v.status}`}): ` +
-        `install Debian's prometheus package (apt-get install prometheus), which provides /usr/bin/promtool; CI installs it. ` +
-        `These tests are not skipped without it.`,
-    );
-  }
+  requirePromtool();
   ensureBuilt();
 });
 
