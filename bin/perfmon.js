@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/bundle/main.js';
+import { loadBundle } from './load-bundle.js';
+
+loadBundle(new URL('../dist/bundle/main.cjs', import.meta.url)).exports.main();

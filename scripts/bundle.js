@@ -1,28 +1,43 @@
-// Bundles the CLI into dist/bundle: main.js (the CLI), read-worker.js (its worker thread), and
-// run-watch.js and serve.js, the parts only `watch` and `serve` need (the file watcher, the NDJSON
-// stream, the HTTP server), which main.js imports when those commands run. A run then reads one
-// file instead of resolving and linking some forty modules (20-40 ms of every `perfmon` run on a
-// 2-core VM) and does not load what it will not use (10-20 ms more): much of what a cached run
-// costs beyond starting Node. (Split by esbuild into chunks, the gain was gone.) The library
-// (dist/index.js) is not bundled.
+// Bundles the CLI into dist/bundle: main.cjs (the CLI), read-worker.js (its worker thread), and
+// run-watch.cjs and serve.cjs, the parts only `watch` and `serve` need (the file watcher, the
+// NDJSON stream, the HTTP server), which main.cjs requires when those commands run. A run then
+// reads one file instead of resolving and linking some forty modules (20-40 ms of every `perfmon`
+// run on a 2-core VM) and does not load what it will not use (10-20 ms more): much of what a
+// cached run costs beyond starting Node. (Split by esbuild into chunks, the gain was gone.)
+// The CLI's bundles are CommonJS so that bin/load-bundle.js can compile them with V8's code cache
+// (Node 20 takes cached data for scripts, not for ES modules); scripts/code-cache.js writes it.
+// The worker stays an ES module (a Worker loads it by URL). The library (dist/index.js) is not
+// bundled.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const common = {
   outdir: 'dist/bundle',
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  // CommonJS dependencies (commander) call require(): give each output file one.
-  banner: { js: "import { createRequire as perfmonCreateRequire } from 'node:module'; const require = perfmonCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 };
+const commonJs = {
+  ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // import() of what stays outside (the lazy parts, node: modules) becomes require(): a script
+  // compiled by vm.Script has no module loader of its own for import().
+  supported: { 'dynamic-import': false },
+  // The sources locate package.json and the worker from their own URL.
+  define: { 'import.meta.url': 'perfmonBundleUrl' },
+  banner: { js: 'const perfmonBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+};
 
-// The imports main.js leaves to files of their own, loaded when a command gets there.
-const lazyParts = { '../run-watch.js': './run-watch.js', '../../serve/server.js': './serve.js' };
+rmSync('dist/bundle', { recursive: true, force: true }); // no stale files of an earlier layout
+
+// The imports main.cjs leaves to files of their own, loaded when a command gets there.
+const lazyParts = { '../run-watch.js': './run-watch.cjs', '../../serve/server.js': './serve.cjs' };
 
 await build({
-  ...common,
+  ...commonJs,
   entryPoints: { main: 'dist/cli/main.js' },
   plugins: [
     {
@@ -33,4 +48,13 @@ await build({
     },
   ],
 });
-await build({ ...common, entryPoints: { 'read-worker': 'dist/read/read-worker.js', 'run-watch': 'dist/cli/run-watch.js', serve: 'dist/serve/server.js' } });
+await build({ ...commonJs, entryPoints: { 'run-watch': 'dist/cli/run-watch.js', serve: 'dist/serve/server.js' } });
+await build({
+  ...common,
+  format: 'esm',
+  entryPoints: { 'read-worker': 'dist/read/read-worker.js' },
+  // CommonJS dependencies call require(): give the module one.
+  banner: { js: "import { createRequire as perfmonCreateRequire } from 'node:module'; const require = perfmonCreateRequire(import.meta.url);" },
+});
+// In a process of its own: the cache must come from a V8 with the flags a plain `perfmon` run has.
+execFileSync(process.execPath, ['scripts/code-cache.js'], { stdio: 'inherit' });

@@ -14,7 +14,7 @@ export const BIN = join(ROOT, 'bin', 'perfmon.js');
 
 /** `npm test` builds first; a single test file run on a fresh clone builds here. */
 export function ensureBuilt(): void {
-  if (['main.js', 'read-worker.js', 'run-watch.js', 'serve.js'].every((f) => existsSync(join(ROOT, 'dist', 'bundle', f)))) return;
+  if (['main.cjs', 'main.cjs.code-cache', 'read-worker.js', 'run-watch.cjs', 'serve.cjs'].every((f) => existsSync(join(ROOT, 'dist', 'bundle', f)))) return;
   const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
 }

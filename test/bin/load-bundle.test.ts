@@ -1,0 +1,42 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, ensureBuilt, removeTempDirs, runProcess, tempDir } from '../helpers/cli.js';
+
+// Loads a bundle in a fresh Node (the cache is only valid for V8's default flags) and prints
+// whether V8 took its code cache, then runs the CLI's --version through the loaded exports.
+const probe = (bundle: string): string[] => [
+  '--input-type=module',
+  '-e',
+  `import { loadBundle } from ${JSON.stringify(join(ROOT, 'bin', 'load-bundle.js'))};
+   const b = loadBundle(${JSON.stringify(bundle)});
+   const out = []; const io = { stdout: { write: (s) => out.push(s) }, stderr: { write: (s) => out.push(s) }, env: {}, cwd: process.cwd(), now: Date.now };
+   const code = await b.exports.runCli(['--version'], io);
+   console.log(JSON.stringify({ cacheAccepted: b.cacheAccepted, code, out: out.join('') }));`,
+];
+
+describe('bin/load-bundle.js', () => {
+  beforeAll(ensureBuilt);
+  afterAll(removeTempDirs);
+
+  it('loads the built CLI with the code cache the build wrote, and V8 accepts it', async () => {
+    const r = await runProcess(process.execPath, probe(join(ROOT, 'dist', 'bundle', 'main.cjs')));
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ cacheAccepted: true, code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+
+  it('runs the bundle as usual when its cache is garbage or missing', async () => {
+    // A copy beside a package.json of its own, as the bundle finds its version from its path.
+    const dir = tempDir('perfmon-bundle-');
+    mkdirSync(join(dir, 'dist', 'bundle'), { recursive: true });
+    copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    const copy = join(dir, 'dist', 'bundle', 'main.cjs');
+    copyFileSync(join(ROOT, 'dist', 'bundle', 'main.cjs'), copy);
+    const missing = JSON.parse((await runProcess(process.execPath, probe(copy))).stdout);
+    expect(missing).toMatchObject({ cacheAccepted: false, code: 0 });
+    writeFileSync(`${copy}.code-cache`, Buffer.from('not a V8 code cache at all'));
+    const garbage = await runProcess(process.execPath, probe(copy));
+    expect(garbage.stderr).toBe('');
+    expect(JSON.parse(garbage.stdout)).toEqual({ ...missing, cacheAccepted: false });
+  });
+});
