@@ -36,6 +36,20 @@ rmSync('dist/bundle', { recursive: true, force: true }); // no stale files of an
 // The imports main.cjs leaves to files of their own, loaded when a command gets there.
 const lazyParts = { '../run-watch.js': './run-watch.cjs', '../../serve/server.js': './serve.cjs' };
 
+// commander requires node:child_process (with net, dgram and streams: ≈ 4 ms) at load, for
+// subcommands that are executables of their own, which perfmon has none of: give it a stand-in
+// that loads the module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   ...commonJs,
   entryPoints: { main: 'dist/cli/main.js' },
@@ -46,6 +60,7 @@ await build({
         b.onResolve({ filter: /(^\.\.\/run-watch\.js$)|(^\.\.\/\.\.\/serve\/server\.js$)/ }, (args) => ({ path: lazyParts[args.path], external: true }));
       },
     },
+    lazyChildProcess,
   ],
 });
 await build({ ...commonJs, entryPoints: { 'run-watch': 'dist/cli/run-watch.js', serve: 'dist/serve/server.js' } });

@@ -1,19 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PerfmonError } from '../errors.js';
+import { crc32 } from './crc32.js';
 import { Rollup, type RollupData } from '../stats/rollup.js';
 import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
  * of the file it describes. An entry is written whole to a temp file and renamed into place, and
- * carries its format version, the rollup parameters and a SHA-256 of its body: a torn, corrupt,
- * foreign or outdated entry is ignored (and rebuilt), never trusted.
+ * carries its format version, the rollup parameters and a CRC-32 of its body (and each gzip
+ * member its own): a torn, corrupt, foreign or outdated entry is ignored (and rebuilt), never
+ * trusted.
  *
- * Layout: `PERFMON-INDEX <version> <sha256 of body> <body length> <head length>\n`, then the
+ * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>\n`, then the
  * body: the gzipped JSON head (directory, parameters, and per file its identity, offset,
  * malformed lines and summary), followed by each file's minutes, gzipped on their own. A run
  * decompresses the head (a few hundred kilobytes for a day of logs) and only the minutes of the
@@ -67,8 +68,28 @@ export function defaultCacheDir(env: Record<string, string | undefined>): string
 
 /** The entry file for a log directory: named by a hash of its absolute path. */
 export function entryPath(cacheDir: string, logDir: string): string {
-  const key = createHash('sha256').update(resolve(logDir)).digest('hex').slice(0, 24);
-  return join(cacheDir, `${key}.idx`);
+  return join(cacheDir, `${nameHash(resolve(logDir))}.idx`);
+}
+
+/**
+ * 96 bits of a path as 24 hex digits: three FNV-1a hashes from different starting values. Not
+ * cryptographic, and need not be: an entry records its directory, so one that belongs to another
+ * directory is ignored as foreign, never trusted.
+ */
+function nameHash(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  let out = '';
+  for (const basis of [0x811c9dc5, 0x01000193, 0x5bd1e995]) {
+    let h = basis;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+    out += (h >>> 0).toString(16).padStart(8, '0');
+  }
+  return out;
+}
+
+/** The checksum an entry's header carries for its body. */
+export function bodyChecksum(body: Uint8Array): string {
+  return crc32(body).toString(16).padStart(8, '0');
 }
 
 export type LoadResult = { entry: CacheEntry } | { entry: undefined; reason: 'missing' | 'corrupt' | 'version' | 'foreign' };
@@ -87,7 +108,7 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   if (magic !== MAGIC) return { entry: undefined, reason: 'corrupt' };
   if (Number(version) !== INDEX_PARAMS.version) return { entry: undefined, reason: 'version' };
   const body = raw.subarray(nl + 1);
-  if (body.length !== Number(length) || createHash('sha256').update(body).digest('hex') !== digest) return { entry: undefined, reason: 'corrupt' };
+  if (body.length !== Number(length) || bodyChecksum(body) !== digest) return { entry: undefined, reason: 'corrupt' };
   const headBytes = Number(headLength);
   if (!Number.isSafeInteger(headBytes) || headBytes < 0 || headBytes > body.length) return { entry: undefined, reason: 'corrupt' };
   const blobs = body.subarray(headBytes);
@@ -136,11 +157,12 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   }
   const head = gzipSync(JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS, files } satisfies EntryBody), { level: 1 });
   const gz = Buffer.concat([head, ...blobs]);
-  const header = `${MAGIC} ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`;
+  const header = `${MAGIC} ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`;
   const target = entryPath(cacheDir, entry.dir);
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // pid and a random part: unique among concurrent writers; 'wx' below refuses to reuse a name.
+  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(header, 'latin1'), gz]));
+    writeFileSync(tmp, Buffer.concat([Buffer.from(header, 'latin1'), gz]), { flag: 'wx' });
     renameSync(tmp, target);
   } catch (e) {
     try {

@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { appendIndex, emptyIndex, indexFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
 import { Rollup } from '../stats/rollup.js';
-import { indexRange, type RangeResult, type RangeTask } from './read-worker.js';
+import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
@@ -74,6 +73,8 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     }
     return out;
   }
+  // Loaded here: a run that reads little (a cached one) does not pay for loading worker_threads.
+  const { Worker } = await import('node:worker_threads');
   const tasks: RangeTask[] = planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath }));
   const results: FileIndex[] = new Array(tasks.length);
   let next = 0;

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_PARAMS } from '../../src/cache/file-index.js';
-import { entryPath, loadEntry } from '../../src/cache/index-store.js';
+import { bodyChecksum, entryPath, loadEntry } from '../../src/cache/index-store.js';
 import { hourMayHold, listLogFiles } from '../../src/read/list-files.js';
 import { MalformedLog } from '../../src/read/malformed.js';
 import { readLogFile, recordLineSink } from '../../src/read/read-log-file.js';
@@ -292,7 +291,7 @@ function rewriteBody(fn: (body: Record<string, unknown>) => void): void {
   fn(body);
   const head = gzipSync(JSON.stringify(body));
   const gz = Buffer.concat([head, old.subarray(Number(headLength))]);
-  const header = `${magic} ${version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`;
+  const header = `${magic} ${version} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`;
   writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), gz]));
 }
 
@@ -498,7 +497,7 @@ describe('cached reports equal uncached reports through a history of the log dir
         'a body that is not gzip (valid checksum)',
         () => {
           const gz = Buffer.from('{"dir":"x"}');
-          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${gz.length}\n`), gz]));
+          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${gz.length}\n`), gz]));
         },
         'corrupt',
       ],

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, type FileIndex } from '../../src/cache/file-index.js';
-import { cacheInfo, clearCache, defaultCacheDir, entryPath, loadEntry, saveEntry, type CacheEntry } from '../../src/cache/index-store.js';
+import { crc32Table } from '../../src/cache/crc32.js';
+import { bodyChecksum, cacheInfo, clearCache, defaultCacheDir, entryPath, loadEntry, saveEntry, type CacheEntry } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import { readWindow } from '../../src/report/read-window.js';
@@ -93,7 +93,7 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
   });
 
-  it('writes `PERFMON-INDEX <version> <sha256> <length> <head length>`, then a gzipped JSON head and each file\'s gzipped minutes, all under the digest', () => {
+  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length>`, then a gzipped JSON head and each file\'s gzipped minutes, all under the digest', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
     const path = entryPath(cacheDir, logDir);
@@ -103,9 +103,10 @@ describe('saveEntry / loadEntry', () => {
     const [magic, version, digest, length, headLength] = fields;
     expect(magic).toBe('PERFMON-INDEX');
     expect(Number(version)).toBe(INDEX_PARAMS.version);
-    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest).toMatch(/^[0-9a-f]{8}$/);
     expect(Number(length)).toBe(body.length);
-    expect(createHash('sha256').update(body).digest('hex')).toBe(digest);
+    expect(bodyChecksum(body)).toBe(digest);
+    expect(crc32Table(body).toString(16).padStart(8, '0')).toBe(digest);
     const parsed = JSON.parse(gunzipSync(body.subarray(0, Number(headLength))).toString('utf8')) as { dir: string; params: unknown; files: Array<[string, { minutes: [number, number] }]> };
     expect(parsed.dir).toBe(logDir);
     expect(parsed.params).toEqual(INDEX_PARAMS);
@@ -163,7 +164,7 @@ describe('saveEntry / loadEntry', () => {
       'a valid checksum over a body that is not gzip',
       (p) => {
         const body = Buffer.from('plain text');
-        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length} ${body.length}\n${body}`);
+        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length}\n${body}`);
       },
       'corrupt',
     ],
@@ -171,7 +172,7 @@ describe('saveEntry / loadEntry', () => {
       'a valid checksum over gzipped text that is not JSON',
       (p) => {
         const body = gzipSync('{"dir":');
-        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(body).digest('hex')} ${body.length} ${body.length}\n`), body]));
+        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length}\n`), body]));
       },
       'corrupt',
     ],
@@ -192,7 +193,7 @@ describe('saveEntry / loadEntry', () => {
         parsed.params.minuteMs = 30_000;
         const head = gzipSync(JSON.stringify(parsed));
         const gz = Buffer.concat([head, body.subarray(headBytes)]);
-        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${head.length}\n`), gz]));
+        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`), gz]));
       },
       'version',
     ],
@@ -226,7 +227,7 @@ describe('saveEntry / loadEntry', () => {
       const { logDir, cacheDir, entry } = sample();
       saveEntry(cacheDir, entry);
       const gz = gzipSync(JSON.stringify(body(logDir)));
-      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${createHash('sha256').update(gz).digest('hex')} ${gz.length} ${gz.length}\n`), gz]));
+      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${gz.length}\n`), gz]));
       expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
       const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
       expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
@@ -253,7 +254,7 @@ describe('saveEntry / loadEntry', () => {
     const body = { dir: logDir, params: { ...INDEX_PARAMS, version: 1 }, files: [[name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexToJSON(f.index) }]] };
     const gz = gzipSync(JSON.stringify(body));
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${createHash('sha256').update(gz).digest('hex')} ${gz.length}\n`), gz]));
+    writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${bodyChecksum(gz)} ${gz.length}\n`), gz]));
     expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'version' });
     const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
     expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
