@@ -29,8 +29,18 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
   const acc = new WindowAccumulator(bounds);
   for (const f of files) {
     const sum = f.summary;
-    if (sum && !straddles(sum.rollup, bounds)) {
-      addWhole(acc, sum.rollup);
+    if (sum && !straddlesWindows(sum.rollup, bounds)) {
+      addToWindows(acc, sum.rollup);
+      // Only the day's start may fall inside (a file that crosses midnight): its sums per day say
+      // what the day holds, so even then the minutes stay unread.
+      if (!straddlesDay(sum.rollup, bounds)) addToDay(acc, sum.rollup);
+      else if (sum.rollup.firstTs <= bounds.until) {
+        const d = sum.days.get(bounds.dayStart);
+        if (d) {
+          acc.dayTokenSum.merge(d.tokens);
+          acc.dayCostSum.merge(d.cost);
+        }
+      }
       continue;
     }
     for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
@@ -43,28 +53,49 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
 
 /** Whether a boundary falls between the first and the last record of `r`. */
 export function straddles(r: Rollup, b: ReportBounds): boolean {
+  return straddlesWindows(r, b) || straddlesDay(r, b);
+}
+
+/** Whether the window's, the previous window's or `until`'s boundary falls inside `r`. */
+function straddlesWindows(r: Rollup, b: ReportBounds): boolean {
   if (r.records === 0) return false;
   const first = r.firstTs;
   const last = r.lastTs;
-  // The window, the previous window and `until` are (x, y] ranges; the day is [dayStart, until].
+  // The window, the previous window and `until` are (x, y] ranges.
   const splits = (x: number) => first <= x && last > x;
-  return splits(b.until) || splits(b.from) || (b.previousFrom !== undefined && splits(b.previousFrom)) || (first < b.dayStart && last >= b.dayStart);
+  return splits(b.until) || splits(b.from) || (b.previousFrom !== undefined && splits(b.previousFrom));
+}
+
+/** Whether the day's start falls inside `r` (the day is [dayStart, until]). */
+function straddlesDay(r: Rollup, b: ReportBounds): boolean {
+  return r.records > 0 && r.firstTs < b.dayStart && r.lastTs >= b.dayStart;
 }
 
 /** Records no boundary separates: all fall where the first one does. */
 function addWhole(acc: WindowAccumulator, r: Rollup): void {
+  addToWindows(acc, r);
+  addToDay(acc, r);
+}
+
+/** The window-side part of addWhole: the window or previous window, and the latest queue sample. */
+function addToWindows(acc: WindowAccumulator, r: Rollup): void {
   const b = acc.bounds;
   const t = r.firstTs;
   if (r.records === 0 || t > b.until) return;
   if (t > b.from) acc.window.merge(r);
   else if (acc.previous && b.previousFrom !== undefined && t > b.previousFrom) acc.previous.merge(r);
-  if (t >= b.dayStart) {
-    acc.dayTokenSum.merge(r.tokenSum);
-    acc.dayCostSum.merge(r.costSum);
-  }
   if (r.queueSamples > 0 && (r.lastQueueTs > acc.latestQueueTs || (r.lastQueueTs === acc.latestQueueTs && r.lastQueueDepth > acc.latestQueueDepth))) {
     acc.latestQueueTs = r.lastQueueTs;
     acc.latestQueueDepth = r.lastQueueDepth;
+  }
+}
+
+/** The day-side part of addWhole: today's token and cost sums, for records no boundary separates. */
+function addToDay(acc: WindowAccumulator, r: Rollup): void {
+  const b = acc.bounds;
+  if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) {
+    acc.dayTokenSum.merge(r.tokenSum);
+    acc.dayCostSum.merge(r.costSum);
   }
 }
 

@@ -4,6 +4,7 @@ import { MAX_LINE_BYTES } from '../read/line-splitter.js';
 import { MalformedLog, type MalformedSummary } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { RELATIVE_ACCURACY } from '../stats/duration-histogram.js';
+import { ExactSum } from '../stats/exact-sum.js';
 import { MINUTE_MS, Rollup, type RollupData } from '../stats/rollup.js';
 
 /**
@@ -37,6 +38,32 @@ export interface FileSummary {
   rollup: Rollup;
   first: number;
   last: number;
+  /**
+   * Token and cost sums per UTC day (the day's start, epoch ms): the day's totals (DESIGN §3) of
+   * a file that crosses midnight come from here, without its minutes.
+   */
+  days: Map<number, DaySums>;
+}
+
+export interface DaySums {
+  tokens: ExactSum;
+  cost: ExactSum;
+}
+
+/** Plain data of a FileSummary, for worker messages (`typed`) and the cache's head. */
+export interface FileSummaryData {
+  rollup: RollupData;
+  first: number;
+  last: number;
+  /** [day start, token partials, cost partials] */
+  days: Array<[number, number[], number[]]>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Start of the UTC day holding `ts` (UTC days are 86,400,000 ms in epoch time). */
+export function dayOf(ts: number): number {
+  return Math.floor(ts / DAY_MS) * DAY_MS;
 }
 
 /** The merge of every minute of an index. */
@@ -44,12 +71,39 @@ export function summarize(index: FileIndex): FileSummary | undefined {
   let first = Infinity;
   let last = -Infinity;
   const rollup = new Rollup();
+  const days = new Map<number, DaySums>();
   for (const [m, e] of index.minutes) {
     rollup.merge(e.rollup);
+    addDay(days, dayOf(m), e.rollup.tokenSum, e.rollup.costSum);
     if (m < first) first = m;
     if (m > last) last = m;
   }
-  return first === Infinity ? undefined : { rollup, first, last };
+  return first === Infinity ? undefined : { rollup, first, last, days };
+}
+
+function addDay(days: Map<number, DaySums>, day: number, tokens: ExactSum, cost: ExactSum): void {
+  let d = days.get(day);
+  if (d === undefined) days.set(day, (d = { tokens: new ExactSum(), cost: new ExactSum() }));
+  d.tokens.merge(tokens);
+  d.cost.merge(cost);
+}
+
+/** Adds `b`'s records (a fragment that follows) to the summary `a`. */
+function mergeSummary(a: FileSummary, b: FileSummary): void {
+  a.rollup.merge(b.rollup);
+  a.first = Math.min(a.first, b.first);
+  a.last = Math.max(a.last, b.last);
+  for (const [day, d] of b.days) addDay(a.days, day, d.tokens, d.cost);
+}
+
+export function summaryToJSON(s: FileSummary, typed = false): FileSummaryData {
+  return { rollup: s.rollup.toJSON(typed), first: s.first, last: s.last, days: [...s.days].map(([day, d]) => [day, d.tokens.toJSON(), d.cost.toJSON()]) };
+}
+
+export function summaryFromJSON(d: FileSummaryData): FileSummary {
+  const days = new Map<number, DaySums>();
+  for (const [day, tokens, cost] of d.days) days.set(day, { tokens: ExactSum.fromJSON(tokens), cost: ExactSum.fromJSON(cost) });
+  return { rollup: Rollup.fromJSON(d.rollup), first: d.first, last: d.last, days };
 }
 
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
@@ -113,11 +167,8 @@ export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
   const aEmpty = b.minutes.size > 0 && a.minutes.size === 0;
   if (b.minutes.size > 0) {
     if (aEmpty) a.summary = b.summary;
-    else if (a.summary && b.summary) {
-      a.summary.rollup.merge(b.summary.rollup);
-      a.summary.first = Math.min(a.summary.first, b.summary.first);
-      a.summary.last = Math.max(a.summary.last, b.summary.last);
-    } else a.summary = undefined;
+    else if (a.summary && b.summary) mergeSummary(a.summary, b.summary);
+    else a.summary = undefined;
   }
   for (const [m, e] of b.minutes) {
     const mine = a.minutes.get(m);
@@ -165,10 +216,10 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
- * entry layout: 4 since the body's checksum is a CRC-32 and entries are named by an FNV-1a hash
+ * entry layout: 5 since a file's summary holds its token and cost sums per UTC day; 4 since the body's checksum is a CRC-32 and entries are named by an FNV-1a hash
  * of their directory (3 used SHA-256 for both: its entries keep their names until `perfmon cache
  * clear`); 3 gzipped each file's minutes apart from the head (2 kept them as text in one gzipped
  * body, 1 saved `index`), so each build reads the other's entries as outdated instead of failing
  * on them.
  */
-export const INDEX_PARAMS = { version: 4, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 5, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

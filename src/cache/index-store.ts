@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PerfmonError } from '../errors.js';
 import { crc32 } from './crc32.js';
-import { Rollup, type RollupData } from '../stats/rollup.js';
-import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
+import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, summaryFromJSON, summaryToJSON, type FileIndex, type FileIndexData, type FileSummary, type FileSummaryData } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
@@ -48,7 +47,7 @@ interface SavedFile extends FileIdentity {
   offset: number;
   lines: number;
   malformed: FileIndexData['malformed'];
-  summary: { rollup: RollupData; first: number; last: number } | null;
+  summary: FileSummaryData | null;
   /** Where the file's gzipped minutes lie after the head: [offset, length]. Decompressed and
    *  parsed only when a boundary cuts the file. */
   minutes: [number, number];
@@ -126,7 +125,7 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   const files = new Map<string, CachedFile>();
   try {
     for (const [name, f] of parsed.files) {
-      const summary = f.summary ? { rollup: Rollup.fromJSON(f.summary.rollup), first: f.summary.first, last: f.summary.last } : undefined;
+      const summary = f.summary ? summaryFromJSON(f.summary) : undefined;
       const [at, bytes] = f.minutes;
       if (!Number.isSafeInteger(at) || !Number.isSafeInteger(bytes) || at < 0 || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
       const minutesBlob = blobs.subarray(at, at + bytes);
@@ -185,7 +184,7 @@ function saved(f: CachedFile, minutes: [number, number]): SavedFile {
     offset: data.offset,
     lines: data.lines,
     malformed: data.malformed,
-    summary: summary ? { rollup: summary.rollup.toJSON(), first: summary.first, last: summary.last } : null,
+    summary: summary ? summaryToJSON(summary) : null,
     minutes,
   };
 }

@@ -1,5 +1,4 @@
-import { emptyIndex, indexingSink, summarize, type FileIndex, type FileIndexData } from '../cache/file-index.js';
-import type { RollupData } from '../stats/rollup.js';
+import { emptyIndex, indexingSink, summarize, type FileIndex, type FileIndexData, type FileSummaryData } from '../cache/file-index.js';
 import { readLogFile } from './read-log-file.js';
 import { readRange } from './read-range.js';
 
@@ -18,7 +17,7 @@ export interface RangeResult {
   id: number;
   fragment: FileIndexData;
   /** The fragment's minutes merged (computed here, in parallel, instead of on the main thread). */
-  summary: { rollup: RollupData; first: number; last: number } | null;
+  summary: FileSummaryData | null;
   error?: string;
 }
 

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { appendIndex, emptyIndex, indexFromJSON, type FileIndex } from '../cache/file-index.js';
+import { appendIndex, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
-import { Rollup } from '../stats/rollup.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
@@ -120,6 +119,6 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
 
 function fragmentOf(r: RangeResult): FileIndex {
   const frag = indexFromJSON(r.fragment);
-  if (r.summary) frag.summary = { rollup: Rollup.fromJSON(r.summary.rollup), first: r.summary.first, last: r.summary.last };
+  if (r.summary) frag.summary = summaryFromJSON(r.summary);
   return frag;
 }

@@ -93,14 +93,19 @@ export class DurationHistogram {
     if (other.max > this.max) this.max = other.max;
     this.zero += other.zero;
     const oc = other.counts;
-    for (let j = 0; j < oc.length; j++) {
-      const c = oc[j]!;
-      if (c === 0) continue;
-      const i = other.offset + j;
-      let k = i - this.offset;
-      if (k < 0 || k >= this.counts.length) k = this.grow(i);
-      this.counts[k]! += c;
-    }
+    let lo = 0;
+    let hi = oc.length;
+    while (lo < hi && oc[lo] === 0) lo++;
+    while (hi > lo && oc[hi - 1] === 0) hi--;
+    if (lo === hi) return this;
+    // Room for the other's filled span first, then one plain loop: a cached run merges a few
+    // hundred histograms with code V8 has not optimised yet, where every operation in the loop
+    // counts (this halved their cost).
+    if (other.offset + lo < this.offset || this.counts.length === 0) this.grow(other.offset + lo);
+    if (other.offset + hi - 1 >= this.offset + this.counts.length) this.grow(other.offset + hi - 1);
+    const tc = this.counts;
+    const shift = other.offset - this.offset;
+    for (let j = lo; j < hi; j++) tc[j + shift]! += oc[j]!;
     return this;
   }
 

@@ -104,4 +104,18 @@ describe('answerWindow reads only what a boundary really cuts', () => {
     const noMinutes: FileIndex = { ...index, minutes: new Map() };
     expect(json(await answerWindow([{ path, gzip: false, index: noMinutes, summary: index.summary }], b))).toBe(want);
   });
+
+  it('a file that crosses midnight, inside the window: the day\'s tokens come from its sums per day, not its minutes', async () => {
+    const crossing = ['2026-11-26T23:58:00.000Z', '2026-11-26T23:59:30.000Z', '2026-11-27T00:00:00.000Z', '2026-11-27T00:01:10.000Z', '2026-11-27T00:03:00.000Z'];
+    const { path, index, lines } = indexed(crossing);
+    expect([...index.summary!.days.keys()]).toEqual([T('2026-11-26T00:00:00.000Z'), T('2026-11-27T00:00:00.000Z')]);
+    for (const [until, minutes, previous] of [['2026-11-27T00:10:00.000Z', 60, true], ['2026-11-27T00:04:00.000Z', 10, false]] as const) {
+      const b = reportBounds(T(until), minutes, previous);
+      const want = reference(lines, b);
+      expect(want.dayTokens).toBe(2 + 3 + 4); // the records of 00:00:00, 00:01:10 and 00:03:00
+      rmSync(path, { force: true });
+      const noMinutes: FileIndex = { ...index, minutes: new Map() };
+      expect(json(await answerWindow([{ path, gzip: false, index: noMinutes, summary: index.summary }], b))).toBe(json(want));
+    }
+  });
 });
