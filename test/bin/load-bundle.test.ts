@@ -39,4 +39,28 @@ describe('bin/load-bundle.js', () => {
     expect(garbage.stderr).toBe('');
     expect(JSON.parse(garbage.stdout)).toEqual({ ...missing, cacheAccepted: false });
   });
+
+  it('a cached report loads no node:crypto, worker_threads or child_process (each costs milliseconds per run)', async () => {
+    // From a script file: `node -e` itself loads crypto before any code runs.
+    const dir = tempDir('perfmon-modules-');
+    const script = join(dir, 'probe.mjs');
+    writeFileSync(
+      script,
+      `import { loadBundle } from ${JSON.stringify(join(ROOT, 'bin', 'load-bundle.js'))};
+       const cli = loadBundle(${JSON.stringify(join(ROOT, 'dist', 'bundle', 'main.cjs'))}).exports;
+       const sink = { write: () => true };
+       const io = { stdout: sink, stderr: sink, env: { XDG_CACHE_HOME: ${JSON.stringify(dir)} }, cwd: ${JSON.stringify(ROOT)}, now: Date.now };
+       const args = ['report', '--dir', 'fixtures/sample', '--until', 'latest', '--json'];
+       if (process.argv[2] === 'fill') { await cli.runCli(args, io); process.exit(0); }
+       const code = await cli.runCli(args, io);
+       const loaded = process.moduleLoadList.filter((m) => /^NativeModule (crypto|worker_threads|child_process)$/.test(m));
+       console.log(JSON.stringify({ code, loaded }));`,
+    );
+    await runProcess(process.execPath, [script, 'fill']); // the first run writes the cache
+    const r = await runProcess(process.execPath, [script]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { code: number; loaded: string[] };
+    expect(out.code).toBe(0);
+    expect(out.loaded).toEqual([]);
+  });
 });
