@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -13,11 +13,13 @@ import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, summaryFromJSON, s
  * member its own): a torn, corrupt, foreign or outdated entry is ignored (and rebuilt), never
  * trusted.
  *
- * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>\n`, then the
- * body: the gzipped JSON head (directory, parameters, and per file its identity, offset,
- * malformed lines and summary), followed by each file's minutes, gzipped on their own. A run
- * decompresses the head (a few hundred kilobytes for a day of logs) and only the minutes of the
- * files a window boundary cuts: most of a cached run's reading is skipped, not deferred.
+ * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>\n`,
+ * then the body: the gzipped head, lines of JSON — the directory and parameters, then one line per
+ * file (its identity, offset, malformed lines, summary and the length of its minutes) — followed
+ * by each file's minutes, gzipped on their own, in the order of the lines. A run decompresses the
+ * head (a few hundred kilobytes for a day of logs) and only the minutes of the files a window
+ * boundary cuts: most of a cached run's reading is skipped, not deferred. A run that saves writes
+ * back the line and the minutes of every file it did not extend as it read them.
  */
 
 const MAGIC = 'PERFMON-INDEX';
@@ -36,6 +38,8 @@ export interface CachedFile extends FileIdentity {
   /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
   summary?: FileSummary;
   minutesBlob?: Buffer;
+  /** Set when loaded: the file's line of the head as read, and the identity it holds. */
+  saved?: { line: string; identity: FileIdentity };
 }
 
 export interface CacheEntry {
@@ -48,15 +52,15 @@ interface SavedFile extends FileIdentity {
   lines: number;
   malformed: FileIndexData['malformed'];
   summary: FileSummaryData | null;
-  /** Where the file's gzipped minutes lie after the head: [offset, length]. Decompressed and
-   *  parsed only when a boundary cuts the file. */
-  minutes: [number, number];
+  /** Bytes of the file's gzipped minutes, which follow those of the files before it.
+   *  Decompressed and parsed only when a boundary cuts the file. */
+  minutesBytes: number;
 }
 
-interface EntryBody {
+/** The head's first line. */
+interface EntryTop {
   dir: string;
   params: typeof INDEX_PARAMS;
-  files: Array<[string, SavedFile]>;
 }
 
 /** $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon. */
@@ -88,8 +92,10 @@ function nameHash(text: string): string {
 
 /** The checksum an entry's header carries for its body. */
 export function bodyChecksum(body: Uint8Array): string {
-  return crc32(body).toString(16).padStart(8, '0');
+  return checksumText(crc32(body));
 }
+
+const checksumText = (crc: number): string => crc.toString(16).padStart(8, '0');
 
 export type LoadResult = { entry: CacheEntry } | { entry: undefined; reason: 'missing' | 'corrupt' | 'version' | 'foreign' };
 
@@ -111,30 +117,37 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   const headBytes = Number(headLength);
   if (!Number.isSafeInteger(headBytes) || headBytes < 0 || headBytes > body.length) return { entry: undefined, reason: 'corrupt' };
   const blobs = body.subarray(headBytes);
-  let parsed: EntryBody;
+  let lines: string[];
+  let top: EntryTop;
   try {
-    parsed = JSON.parse(gunzipSync(body.subarray(0, headBytes)).toString('utf8')) as EntryBody;
+    lines = gunzipSync(body.subarray(0, headBytes)).toString('utf8').split('\n');
+    top = JSON.parse(lines[0]!) as EntryTop;
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
   // A body that verifies but is not shaped like an entry (e.g. written by a build that changed
   // the body and kept the version number) is corrupt: never let it throw into a report.
-  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.files)) return { entry: undefined, reason: 'corrupt' };
-  if (JSON.stringify(parsed.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
-  if (parsed.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
+  if (typeof top !== 'object' || top === null || Array.isArray(top)) return { entry: undefined, reason: 'corrupt' };
+  if (JSON.stringify(top.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
+  if (top.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
   const files = new Map<string, CachedFile>();
   try {
-    for (const [name, f] of parsed.files) {
+    let at = 0;
+    for (let i = 1; i < lines.length; i++) {
+      const [name, f] = JSON.parse(lines[i]!) as [string, SavedFile];
       const summary = f.summary ? summaryFromJSON(f.summary) : undefined;
-      const [at, bytes] = f.minutes;
-      if (!Number.isSafeInteger(at) || !Number.isSafeInteger(bytes) || at < 0 || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
+      const bytes = f.minutesBytes;
+      if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
       const minutesBlob = blobs.subarray(at, at + bytes);
-      files.set(name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: lazyIndex(f, minutesBlob, parsed.dir), summary, minutesBlob });
+      at += bytes;
+      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size };
+      files.set(name, { ...identity, index: lazyIndex(f, minutesBlob, top.dir), summary, minutesBlob, saved: { line: lines[i]!, identity } });
     }
+    if (at !== blobs.length) throw new Error('minutes left over');
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
-  return { entry: { dir: parsed.dir, files } };
+  return { entry: { dir: top.dir, files } };
 }
 
 /**
@@ -145,23 +158,34 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
 export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   mkdirSync(cacheDir, { recursive: true });
   const blobs: Buffer[] = [];
-  let at = 0;
-  const files: EntryBody['files'] = [];
+  const lines = [JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS } satisfies EntryTop)];
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    // An unchanged file's minutes are written back as they were read, not re-encoded.
+    // An unchanged file's minutes and line are written back as they were read, not re-encoded
+    // (the line only while the file's identity is the one it holds).
     const blob = f.minutesBlob ?? gzipSync(JSON.stringify(indexToJSON(f.index).minutes), { level: 1 });
-    files.push([name, saved(f, [at, blob.length])]);
+    const keep = f.minutesBlob !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
+    lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob.length)]));
     blobs.push(blob);
-    at += blob.length;
   }
-  const head = gzipSync(JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS, files } satisfies EntryBody), { level: 1 });
-  const gz = Buffer.concat([head, ...blobs]);
-  const header = `${MAGIC} ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`;
+  const head = gzipSync(lines.join('\n'), { level: 1 });
+  let crc = crc32(head);
+  let bytes = head.length;
+  for (const b of blobs) {
+    crc = crc32(b, crc);
+    bytes += b.length;
+  }
+  const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(crc)} ${bytes} ${head.length}\n`, 'latin1');
   const target = entryPath(cacheDir, entry.dir);
-  // pid and a random part: unique among concurrent writers; 'wx' below refuses to reuse a name.
+  // pid and a random part: unique among concurrent writers; 'wx' refuses to reuse a name.
   const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(header, 'latin1'), gz]), { flag: 'wx' });
+    const fd = openSync(tmp, 'wx');
+    try {
+      // Written as parts: no copy of the whole entry in memory.
+      writeAll(fd, [header, head, ...blobs]);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, target);
   } catch (e) {
     try {
@@ -173,7 +197,21 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   }
 }
 
-function saved(f: CachedFile, minutes: [number, number]): SavedFile {
+/** writev until every byte is written (a write may stop short). */
+function writeAll(fd: number, parts: Buffer[]): void {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let n = writevSync(fd, rest.slice(0, 1024));
+    while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
+    if (n > 0) rest[0] = rest[0]!.subarray(n);
+  }
+}
+
+function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size;
+}
+
+function saved(f: CachedFile, minutesBytes: number): SavedFile {
   const data = indexToJSON(f.index, false);
   const summary = f.summary ?? summarize(f.index);
   return {
@@ -185,7 +223,7 @@ function saved(f: CachedFile, minutes: [number, number]): SavedFile {
     lines: data.lines,
     malformed: data.malformed,
     summary: summary ? summaryToJSON(summary) : null,
-    minutes,
+    minutesBytes,
   };
 }
 

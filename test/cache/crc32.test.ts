@@ -31,4 +31,14 @@ describe('crc32', () => {
       }
     }
   });
+
+  it('continues from the CRC of the bytes before: over parts as over the whole', () => {
+    const whole = Buffer.from('a cache entry: header, head and minutes');
+    for (const cut of [0, 1, 7, 20, whole.length]) {
+      const a = whole.subarray(0, cut);
+      const b = whole.subarray(cut);
+      expect(crc32(b, crc32(a))).toBe(crc32(whole));
+      expect(crc32Table(b, crc32Table(a))).toBe(crc32Table(whole));
+    }
+  });
 });

@@ -287,9 +287,12 @@ function rewriteBody(fn: (body: Record<string, unknown>) => void): void {
   const nl = raw.indexOf(10);
   const [magic, version, , , headLength] = raw.subarray(0, nl).toString('latin1').split(' ');
   const old = raw.subarray(nl + 1);
-  const body = JSON.parse(gunzipSync(old.subarray(0, Number(headLength))).toString('utf8')) as Record<string, unknown>;
+  // The head's first line holds the directory and the parameters.
+  const lines = gunzipSync(old.subarray(0, Number(headLength))).toString('utf8').split('\n');
+  const body = JSON.parse(lines[0]!) as Record<string, unknown>;
   fn(body);
-  const head = gzipSync(JSON.stringify(body));
+  lines[0] = JSON.stringify(body);
+  const head = gzipSync(lines.join('\n'));
   const gz = Buffer.concat([head, old.subarray(Number(headLength))]);
   const header = `${magic} ${version} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`;
   writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), gz]));

@@ -93,7 +93,7 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
   });
 
-  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length>`, then a gzipped JSON head and each file\'s gzipped minutes, all under the digest', () => {
+  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length>`, then a gzipped head of JSON lines and each file\'s gzipped minutes, all under the checksum', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
     const path = entryPath(cacheDir, logDir);
@@ -107,16 +107,46 @@ describe('saveEntry / loadEntry', () => {
     expect(Number(length)).toBe(body.length);
     expect(bodyChecksum(body)).toBe(digest);
     expect(crc32Table(body).toString(16).padStart(8, '0')).toBe(digest);
-    const parsed = JSON.parse(gunzipSync(body.subarray(0, Number(headLength))).toString('utf8')) as { dir: string; params: unknown; files: Array<[string, { minutes: [number, number] }]> };
-    expect(parsed.dir).toBe(logDir);
-    expect(parsed.params).toEqual(INDEX_PARAMS);
-    expect(parsed.files).toHaveLength(1);
+    // The head: lines of JSON, the directory and parameters first, then one per file.
+    const lines = gunzipSync(body.subarray(0, Number(headLength))).toString('utf8').split('\n');
+    const top = JSON.parse(lines[0]!) as { dir: string; params: unknown };
+    expect(top.dir).toBe(logDir);
+    expect(top.params).toEqual(INDEX_PARAMS);
+    expect(lines).toHaveLength(2);
+    const [name, file] = JSON.parse(lines[1]!) as [string, { minutesBytes: number }];
+    expect(name).toMatch(/\.ndjson$/);
     // The file's minutes: a gzipped JSON list of [minute, from, to, rollup], right after the head.
-    const [at, bytes] = parsed.files[0]![1].minutes;
-    const minutes = JSON.parse(gunzipSync(body.subarray(Number(headLength) + at, Number(headLength) + at + bytes)).toString('utf8')) as unknown[][];
+    const minutes = JSON.parse(gunzipSync(body.subarray(Number(headLength), Number(headLength) + file.minutesBytes)).toString('utf8')) as unknown[][];
     expect(minutes.length).toBeGreaterThan(0);
     expect(typeof minutes[0]![0]).toBe('number');
-    expect(Number(headLength) + at + bytes).toBe(body.length);
+    expect(Number(headLength) + file.minutesBytes).toBe(body.length);
+  });
+
+  it('a save after a load writes back each file\'s line as read, unless the file\'s identity changed', () => {
+    const { logDir, cacheDir, entry } = sample();
+    const [name, f] = [...entry.files][0]!;
+    entry.files.set('perfmon-20261127-11.ndjson', { ...f, ino: f.ino + 1, index: indexOf(join(logDir, name), sampleLines()) });
+    saveEntry(cacheDir, entry);
+    const headLines = () => {
+      const { fields, body } = header(entryPath(cacheDir, logDir));
+      return gunzipSync(body.subarray(0, Number(fields[4]))).toString('utf8').split('\n');
+    };
+    const before = headLines();
+    const loaded = loadEntry(cacheDir, logDir).entry!;
+    // Spoil what saving would write from the data, to see which lines are rewritten.
+    for (const c of loaded.files.values()) c.summary!.rollup.records += 1000;
+    const moved = loaded.files.get('perfmon-20261127-11.ndjson')!;
+    loaded.files.set('perfmon-20261127-11.ndjson', { ...moved, size: moved.size + 1 });
+    saveEntry(cacheDir, loaded);
+    const after = headLines();
+    expect(after[0]).toBe(before[0]);
+    expect(after[1]).toBe(before[1]); // unchanged: the line as read
+    expect(after[2]).not.toBe(before[2]); // another size: written anew, from the data
+    expect(JSON.parse(after[2]!)[1]).toMatchObject({ size: moved.size + 1, summary: { rollup: { records: moved.summary!.rollup.records } } });
+    // And the entry still loads, each file's minutes where its line says.
+    const again = loadEntry(cacheDir, logDir).entry!;
+    expect([...again.files.keys()]).toEqual([name, 'perfmon-20261127-11.ndjson']);
+    expect(again.files.get(name)!.index.minutes.size).toBe(f.index.minutes.size);
   });
 
   it('names the entry by the absolute directory: other spellings share it, other directories do not', () => {
@@ -189,9 +219,11 @@ describe('saveEntry / loadEntry', () => {
       (p) => {
         const { fields, body } = header(p);
         const headBytes = Number(fields[4]);
-        const parsed = JSON.parse(gunzipSync(body.subarray(0, headBytes)).toString('utf8')) as { params: Record<string, number> };
+        const lines = gunzipSync(body.subarray(0, headBytes)).toString('utf8').split('\n');
+        const parsed = JSON.parse(lines[0]!) as { params: Record<string, number> };
         parsed.params.minuteMs = 30_000;
-        const head = gzipSync(JSON.stringify(parsed));
+        lines[0] = JSON.stringify(parsed);
+        const head = gzipSync(lines.join('\n'));
         const gz = Buffer.concat([head, body.subarray(headBytes)]);
         writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`), gz]));
       },
@@ -200,33 +232,26 @@ describe('saveEntry / loadEntry', () => {
     ["another directory's valid entry", (p, other) => copyFileSync(other, p), 'foreign'],
   ];
   // Bodies that verify but are not an entry of this format (another build that kept the version
-  // number, or a hand-made file): they must read as corrupt, never throw.
-  const shapes: Array<[string, (dir: string) => unknown]> = [
-    ['null', () => null],
-    ['an array', () => []],
-    ['a number', () => 42],
-    ['no files', (dir) => ({ dir, params: INDEX_PARAMS })],
-    ['files not a list', (dir) => ({ dir, params: INDEX_PARAMS, files: 5 })],
-    ['a file entry of another shape', (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', {}]] })],
-    ['a file entry that is not a pair', (dir) => ({ dir, params: INDEX_PARAMS, files: [7] })],
-    [
-      "minutes that point past the body's end",
-      (dir) => ({
-        dir,
-        params: INDEX_PARAMS,
-        files: [['perfmon-20261127-10.ndjson', { dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summary: null, minutes: [0, 64] }]],
-      }),
-    ],
-    [
-      'an index without its malformed lines',
-      (dir) => ({ dir, params: INDEX_PARAMS, files: [['perfmon-20261127-10.ndjson', { dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] } }]] }),
-    ],
+  // number, or a hand-made file): they must read as corrupt, never throw. Each is the head's
+  // lines: the directory and parameters, then one per file.
+  const top = (dir: string) => JSON.stringify({ dir, params: INDEX_PARAMS });
+  const fileLine = (f: unknown) => JSON.stringify(['perfmon-20261127-10.ndjson', f]);
+  const shapes: Array<[string, (dir: string) => string[]]> = [
+    ['null', () => ['null']],
+    ['an array', () => ['[]']],
+    ['a number', () => ['42']],
+    ['a first line that is not JSON', () => ['{"dir":']],
+    ['a file line of another shape', (dir) => [top(dir), fileLine({})]],
+    ['a file line that is not a pair', (dir) => [top(dir), '7']],
+    ['a file line that is not JSON', (dir) => [top(dir), '{"dev":']],
+    ["minutes that point past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summary: null, minutesBytes: 64 })]],
+    ['an index without its malformed lines', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] }, minutesBytes: 0 })]],
   ];
-  for (const [what, body] of shapes) {
+  for (const [what, head] of shapes) {
     it(`reads a checksummed body of another shape as corrupt (${what}), and a report still runs`, async () => {
       const { logDir, cacheDir, entry } = sample();
       saveEntry(cacheDir, entry);
-      const gz = gzipSync(JSON.stringify(body(logDir)));
+      const gz = gzipSync(head(logDir).join('\n'));
       writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${gz.length}\n`), gz]));
       expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
       const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
