@@ -1,27 +1,31 @@
+'use strict';
 // Loads a CommonJS bundle of dist/bundle with V8's code cache for it, when there is one that
 // this Node accepts. Compiling the CLI's 380 KB and then each function it calls on first use was
 // 25-35 ms of every run on a 2-core VM; the cache (written by scripts/code-cache.js after the
 // functions common commands use have run) replaces that with a deserialisation. A cache made by
 // another Node version or with other V8 flags is rejected by V8 itself and the bundle compiles
 // as usual: a cache can cost time, never correctness.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+//
+// This directory is CommonJS (bin/package.json): starting from an ES module cost ≈ 10 ms more
+// per run in Node's ES module loader.
+const { readFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname } = require('node:path');
+const { fileURLToPath } = require('node:url');
+const { Script } = require('node:vm');
 
 // The wrapper Node's own CommonJS loader uses: the bundle sees require, module and __filename.
 const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const TAIL = '\n});';
 
 /** The code cache's path for a bundle. */
-export const codeCachePath = (file) => `${file}.code-cache`;
+const codeCachePath = (file) => `${file}.code-cache`;
 
 /**
  * Runs the bundle at `file` (a path or file URL) and returns its exports, with the compiled
  * script (for createCachedData) and whether V8 took the cache.
  */
-export function loadBundle(file) {
+function loadBundle(file) {
   const path = typeof file === 'string' ? file : fileURLToPath(file);
   const source = readFileSync(path, 'utf8');
   let cachedData;
@@ -35,3 +39,6 @@ export function loadBundle(file) {
   script.runInThisContext()(module.exports, createRequire(path), module, path, dirname(path));
   return { exports: module.exports, script, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
 }
+
+exports.codeCachePath = codeCachePath;
+exports.loadBundle = loadBundle;

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { loadBundle } from './load-bundle.js';
+'use strict';
+const { join } = require('node:path');
+const { loadBundle } = require('./load-bundle.js');
 
-loadBundle(new URL('../dist/bundle/main.cjs', import.meta.url)).exports.main();
+loadBundle(join(__dirname, '..', 'dist', 'bundle', 'main.cjs')).exports.main();
