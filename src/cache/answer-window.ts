@@ -7,7 +7,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import type { FileIndex, FileSummary } from './file-index.js';
+import type { DaySums, FileIndex, FileSummary } from './file-index.js';
 
 export interface IndexedFile {
   path: string;
@@ -34,13 +34,7 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       // Only the day's start may fall inside (a file that crosses midnight): its sums per day say
       // what the day holds, so even then the minutes stay unread.
       if (!straddlesDay(sum.rollup, bounds)) addToDay(acc, sum.rollup);
-      else if (sum.rollup.firstTs <= bounds.until) {
-        const d = sum.days.get(bounds.dayStart);
-        if (d) {
-          acc.dayTokenSum.merge(d.tokens);
-          acc.dayCostSum.merge(d.cost);
-        }
-      }
+      else if (sum.rollup.firstTs <= bounds.until) addDaySums(acc, sum.days.get(bounds.dayStart));
       continue;
     }
     for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
@@ -93,10 +87,13 @@ function addToWindows(acc: WindowAccumulator, r: Rollup): void {
 /** The day-side part of addWhole: today's token and cost sums, for records no boundary separates. */
 function addToDay(acc: WindowAccumulator, r: Rollup): void {
   const b = acc.bounds;
-  if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) {
-    acc.dayTokenSum.merge(r.tokenSum);
-    acc.dayCostSum.merge(r.costSum);
-  }
+  if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) addDaySums(acc, { tokens: r.tokenSum, cost: r.costSum });
+}
+
+function addDaySums(acc: WindowAccumulator, d: DaySums | undefined): void {
+  if (d === undefined) return;
+  acc.dayTokenSum.merge(d.tokens);
+  acc.dayCostSum.merge(d.cost);
 }
 
 /** Re-reads a cut minute's byte range; only that minute's records count (its lines may mix). */
