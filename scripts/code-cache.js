@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { codeCachePath, loadBundle } from '../bin/load-bundle.js';
 
-const file = new URL('../dist/bundle/main.cjs', import.meta.url).pathname;
+const file = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
 const { exports: cli, script } = loadBundle(file);
 const cacheHome = mkdtempSync(join(tmpdir(), 'perfmon-code-cache-'));
-const dir = new URL('../fixtures/sample', import.meta.url).pathname;
+const dir = fileURLToPath(new URL('../fixtures/sample', import.meta.url));
 const runs = [
   ['report', '--dir', dir, '--until', 'latest', '--window', '1d'],
   ['report', '--dir', dir, '--until', 'latest', '--window', '1d', '--json'],
