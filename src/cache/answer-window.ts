@@ -5,9 +5,9 @@ import { MalformedLog } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
-import type { MetricRecord } from '../schema.js';
+import { parseRecord, type MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import type { DaySums, FileIndex, FileSummary } from './file-index.js';
+import type { DaySums, FileIndex, FileSummary, MinuteEntry } from './file-index.js';
 
 export interface IndexedFile {
   path: string;
@@ -38,8 +38,8 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       continue;
     }
     for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
-      if (straddles(e.rollup, bounds)) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
-      else addWhole(acc, e.rollup);
+      if (!straddles(e.rollup, bounds)) addWhole(acc, e.rollup);
+      else if (!(await answerNearEdge(f, m, e, acc, o.fastPath))) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
     }
   }
   return acc;
@@ -94,6 +94,113 @@ function addDaySums(acc: WindowAccumulator, d: DaySums | undefined): void {
   if (d === undefined) return;
   acc.dayTokenSum.merge(d.tokens);
   acc.dayCostSum.merge(d.cost);
+}
+
+/** The share of a cut minute's time on the cut's nearer side below which answerNearEdge tries. */
+export const NEAR_EDGE = 0.1;
+
+/**
+ * A minute that one boundary cuts close to its first or last record: parses only the lines on
+ * the near side of the cut (and any line whose time or kind its first bytes do not tell), and
+ * takes the other records as the minute's rollup less those parsed, so most of the minute is not
+ * parsed. A line's time is told by its first bytes when it starts `{"ts":"` and the minute's own
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ"`, with no backslash and no other `"ts"` in the line; a queue sample
+ * (`,"type":"queue"` next) is always parsed, samples being few and their depths often equal. The
+ * unparsed records' first and last times come from their lines, and the two lines they came from
+ * are checked to be records. Returns false, having changed nothing, when the minute is not of
+ * this kind or Rollup.without cannot tell the rest exactly: the caller then re-reads it whole.
+ */
+async function answerNearEdge(f: IndexedFile, m: number, e: MinuteEntry, acc: WindowAccumulator, fastPath?: boolean): Promise<boolean> {
+  const r = e.rollup;
+  const b = acc.bounds;
+  const cuts = [b.until, b.from, ...(b.previousFrom === undefined ? [] : [b.previousFrom])].filter((x) => r.firstTs <= x && r.lastTs > x);
+  if (f.gzip || cuts.length !== 1 || straddlesDay(r, b)) return false;
+  const x = cuts[0]!;
+  const before = (x - r.firstTs) / (r.lastTs - r.firstTs);
+  if (before > NEAR_EDGE && before < 1 - NEAR_EDGE) return false;
+  const nearIsBefore = before <= 0.5;
+  const minuteEnd = m + MINUTE_MS;
+  // What is parsed: its rollup, and the same records sorted into the window's ranges.
+  const parsed = new Rollup();
+  const parsedAcc = new WindowAccumulator(b);
+  const parse = recordLineSink(
+    f.path,
+    (rec) => {
+      if (rec.ts < m || rec.ts >= minuteEnd) return;
+      parsed.add(rec);
+      parsedAcc.add(rec);
+    },
+    new MalformedLog(), // counted when the file was indexed
+    { fastPath, ids: false },
+  );
+  // The unparsed lines' first and last times, and copies of the lines they are read from.
+  let first = Infinity;
+  let last = -Infinity;
+  let firstLine: Buffer | undefined;
+  let lastLine: Buffer | undefined;
+  const prefix = Buffer.from(`{"ts":"${new Date(m).toISOString().slice(0, 16)}`, 'latin1');
+  const sink: LineSink = {
+    line(buf, start, end, lineNo) {
+      const ts = timeAtStart(buf, start, end, prefix, m);
+      if (ts === undefined || (ts <= x) === nearIsBefore || isQueueAt(buf, start + prefix.length + 9, end)) {
+        parse.line(buf, start, end, lineNo);
+        return;
+      }
+      if (ts < first) {
+        first = ts;
+        firstLine = Buffer.from(buf.subarray(start, end));
+      }
+      if (ts > last) {
+        last = ts;
+        lastLine = Buffer.from(buf.subarray(start, end));
+      }
+    },
+    tooLong() {
+      // Malformed, and counted when the file was indexed.
+    },
+  };
+  await readRange(f.path, e.from, e.to, sink);
+  if (parsed.records < r.records && !(isRecordAt(firstLine, first) && isRecordAt(lastLine, last))) return false;
+  const rest = Rollup.without(r, parsed, first, last);
+  if (rest === undefined) return false;
+  acc.merge(parsedAcc);
+  addWhole(acc, rest);
+  return true;
+}
+
+const QUEUE_TYPE = Buffer.from(',"type":"queue"', 'latin1');
+
+function isQueueAt(buf: Buffer, at: number, end: number): boolean {
+  return at + QUEUE_TYPE.length <= end && buf.compare(QUEUE_TYPE, 0, QUEUE_TYPE.length, at, at + QUEUE_TYPE.length) === 0;
+}
+
+/** Whether `line` is a record of time `ts` (a line that looked like one may be malformed). */
+function isRecordAt(line: Buffer | undefined, ts: number): boolean {
+  if (line === undefined) return false;
+  const p = parseRecord(line.toString('utf8'));
+  return p.ok && p.record.ts === ts;
+}
+
+/**
+ * The time of a line that starts `{"ts":"` + the minute's `YYYY-MM-DDTHH:MM` (in `prefix`) +
+ * `:SS.mmmZ"` and holds no backslash and no second `"ts"` (JSON.parse would take the last of two
+ * keys, and an escape could spell one); undefined for any other line.
+ */
+function timeAtStart(buf: Buffer, start: number, end: number, prefix: Buffer, minute: number): number | undefined {
+  const p = start + prefix.length;
+  if (end - start < prefix.length + 10 || buf.compare(prefix, 0, prefix.length, start, p) !== 0) return undefined;
+  if (buf[p] !== 0x3a || buf[p + 3] !== 0x2e || buf[p + 7] !== 0x5a || buf[p + 8] !== 0x22) return undefined;
+  const d = (i: number) => {
+    const c = buf[p + i]! - 0x30;
+    return c >= 0 && c <= 9 ? c : NaN;
+  };
+  const sec = d(1) * 10 + d(2);
+  const ms = d(4) * 100 + d(5) * 10 + d(6);
+  if (!(sec <= 59) || !(ms >= 0)) return undefined;
+  // Searched within the line only (a search from `start` would run on through the chunk).
+  const line = buf.subarray(start, end);
+  if (line.indexOf(0x5c) !== -1 || line.indexOf('"ts"', prefix.length) !== -1) return undefined;
+  return minute + sec * 1000 + ms;
 }
 
 /** Re-reads a cut minute's byte range; only that minute's records count (its lines may mix). */

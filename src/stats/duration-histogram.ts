@@ -110,6 +110,35 @@ export class DurationHistogram {
   }
 
   /**
+   * This histogram less `part`, a subset of its samples; undefined when that cannot be told
+   * exactly from the two: when the part holds a sample equal to this one's minimum or maximum (the
+   * rest may or may not hold another), or is not a subset.
+   */
+  minus(part: DurationHistogram): DurationHistogram | undefined {
+    const total = this.total.minus(part.total);
+    const h = new DurationHistogram();
+    h.count = this.count - part.count;
+    h.zero = this.zero - part.zero;
+    if (total === undefined || h.count < 0 || h.zero < 0 || h.zero > h.count) return undefined;
+    if (h.count === 0) return total.value === 0 ? h : undefined;
+    if (part.count > 0 && (part.min <= this.min || part.max >= this.max)) return undefined;
+    h.total = total;
+    h.min = this.min;
+    h.max = this.max;
+    h.offset = this.offset;
+    h.counts = this.counts.slice();
+    const pc = part.counts;
+    for (let j = 0; j < pc.length; j++) {
+      const c = pc[j]!;
+      if (c === 0) continue;
+      const k = part.offset + j - h.offset;
+      if (k < 0 || k >= h.counts.length || h.counts[k]! < c) return undefined;
+      h.counts[k]! -= c;
+    }
+    return h;
+  }
+
+  /**
    * Nearest-rank percentile: the value of rank ceil(p/100 · n), within RELATIVE_ACCURACY of the
    * exact answer and never outside [min, max]. 0 for an empty histogram.
    */

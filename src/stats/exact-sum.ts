@@ -38,6 +38,18 @@ export class ExactSum {
     return this;
   }
 
+  /**
+   * This sum less `other` (exactly: the partials of both, `other`'s negated), or undefined when a
+   * partial is not finite (a sum that overflowed cannot be taken apart).
+   */
+  minus(other: ExactSum): ExactSum | undefined {
+    const out = new ExactSum();
+    for (let j = 0; j < this.n; j++) out.add(this.partials[j]!);
+    for (let j = 0; j < other.n; j++) out.add(-other.partials[j]!);
+    const finite = (s: ExactSum) => s.partials.slice(0, s.n).every(Number.isFinite);
+    return finite(this) && finite(other) && finite(out) ? out : undefined;
+  }
+
   /** The exact sum, correctly rounded to a double (round half to even). */
   get value(): number {
     const p = this.partials;

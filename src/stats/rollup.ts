@@ -141,6 +141,44 @@ export class Rollup {
     return this;
   }
 
+  /**
+   * The records of `whole` (a minute's rollup) that are not in `part`, a subset of them, given the
+   * first and last time of those records (which the two rollups cannot tell). Counts, histogram
+   * buckets and exact sums subtract; a minimum, maximum or queue statistic is the whole's when the
+   * part cannot hold it. Returns undefined whenever the rest cannot be told exactly this way — the
+   * part holds a value equal to the whole's minimum or maximum, both hold queue samples, a model's
+   * remaining records would carry neither a duration nor a failure (are there any?), a sum
+   * overflowed — and the caller reads the records instead.
+   */
+  static without(whole: Rollup, part: Rollup, restFirstTs: number, restLastTs: number): Rollup | undefined {
+    const r = new Rollup();
+    r.records = whole.records - part.records;
+    if (r.records <= 0) return r.records === 0 ? r : undefined;
+    r.firstTs = restFirstTs;
+    r.lastTs = restLastTs;
+    if (!statsWithout(r.stages, whole.stages, part.stages, true) || !statsWithout(r.models, whole.models, part.models, false)) return undefined;
+    r.cacheHits = whole.cacheHits - part.cacheHits;
+    r.cacheMisses = whole.cacheMisses - part.cacheMisses;
+    r.tokenRecords = whole.tokenRecords - part.tokenRecords;
+    r.queueSamples = whole.queueSamples - part.queueSamples;
+    if (r.cacheHits < 0 || r.cacheMisses < 0 || r.tokenRecords < 0 || r.queueSamples < 0) return undefined;
+    const tokens = whole.tokenSum.minus(part.tokenSum);
+    const cost = whole.costSum.minus(part.costSum);
+    const queue = whole.queueTotal.minus(part.queueTotal);
+    if (tokens === undefined || cost === undefined || queue === undefined) return undefined;
+    r.tokenSum = tokens;
+    r.costSum = cost;
+    r.queueTotal = queue;
+    if (r.queueSamples === 0) return queue.value === 0 ? r : undefined;
+    // Queue samples in the rest only: their deepest, latest and per-minute depths are the whole's.
+    if (part.queueSamples > 0) return undefined;
+    r.queueMax = whole.queueMax;
+    r.lastQueueTs = whole.lastQueueTs;
+    r.lastQueueDepth = whole.lastQueueDepth;
+    for (const [minute, depth] of whole.depthByMinute) r.depthByMinute.set(minute, depth);
+    return r;
+  }
+
   /** Plain data; `typed` (true) for a worker's message: histogram counts stay Float64Arrays. */
   toJSON(typed?: unknown): RollupData {
     const statsData = (m: Map<string, StageStats>) => {
@@ -196,6 +234,37 @@ export class Rollup {
     for (const [minute, depth] of d.depthByMinute) r.depthByMinute.set(minute, depth);
     return r;
   }
+}
+
+/**
+ * Per stage (or model): `whole` less `part`, into `out`; false when it cannot be told exactly.
+ * Statistics the part has none of are shared with the whole, not copied (the result is read).
+ */
+function statsWithout(out: Map<string, StageStats>, whole: ReadonlyMap<string, StageStats>, part: ReadonlyMap<string, StageStats>, stages: boolean): boolean {
+  for (const name of part.keys()) if (!whole.has(name)) return false;
+  for (const [name, w] of whole) {
+    const p = part.get(name);
+    if (p === undefined) {
+      out.set(name, w);
+      continue;
+    }
+    const durations = w.durations.minus(p.durations);
+    const errors = w.errors - p.errors;
+    if (durations === undefined || errors < 0) return false;
+    if (durations.count === 0) {
+      // A stage record always has a duration: none left is no record left. An llm record may
+      // have neither a duration nor a failure, so whether one is left cannot be told.
+      if (stages) {
+        if (errors === 0) continue;
+        return false;
+      }
+      if (errors === 0) return false;
+    }
+    const s = new StageStats(durations);
+    s.errors = errors;
+    out.set(name, s);
+  }
+  return true;
 }
 
 function statsFor(map: Map<string, StageStats>, name: string): StageStats {

@@ -8,6 +8,7 @@ import { LineSplitter } from '../../src/read/line-splitter.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
 import { parseRecord } from '../../src/schema.js';
 import { Rollup } from '../../src/stats/rollup.js';
+import { rng } from '../helpers/rng.js';
 
 const T = (iso: string) => Date.parse(iso);
 const temps: string[] = [];
@@ -19,6 +20,16 @@ function rollupOf(...isos: string[]): Rollup {
   const r = new Rollup();
   for (const iso of isos) r.add({ type: 'stage', ts: T(iso), stage: 's', durationMs: 1, success: true, llmTokens: 1, llmCost: undefined, cacheHit: undefined, model: undefined, error: undefined, signalId: undefined });
   return r;
+}
+
+/** The reference: every line parsed and sorted into the ranges one by one. */
+function reference(lines: string[], b: ReportBounds): WindowAccumulator {
+  const acc = new WindowAccumulator(b);
+  for (const l of lines) {
+    const p = parseRecord(l);
+    if (p.ok) acc.add(p.record);
+  }
+  return acc;
 }
 
 describe('straddles: whether a boundary falls between the first and the last record', () => {
@@ -57,15 +68,6 @@ describe('answerWindow reads only what a boundary really cuts', () => {
     new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
     index.summary = summarize(index);
     return { path, index, lines };
-  }
-
-  function reference(lines: string[], b: ReportBounds): WindowAccumulator {
-    const acc = new WindowAccumulator(b);
-    for (const l of lines) {
-      const p = parseRecord(l);
-      if (p.ok) acc.add(p.record);
-    }
-    return acc;
   }
 
   const json = (a: WindowAccumulator) => JSON.stringify({ w: a.window.toJSON(), p: a.previous?.toJSON(), t: a.dayTokens, c: a.dayCost });
@@ -117,5 +119,122 @@ describe('answerWindow reads only what a boundary really cuts', () => {
       const noMinutes: FileIndex = { ...index, minutes: new Map() };
       expect(json(await answerWindow([{ path, gzip: false, index: noMinutes, summary: index.summary }], b))).toBe(json(want));
     }
+  });
+});
+
+describe('answerWindow near a minute\'s edge: the near side read, the rest by subtraction', () => {
+  const M = T('2026-11-27T10:00:00.000Z');
+  const iso = (ts: number) => new Date(ts).toISOString();
+
+  function write(lines: string[]): { path: string; index: FileIndex } {
+    const dir = mkdtempSync(join(tmpdir(), 'perfmon-near-edge-'));
+    temps.push(dir);
+    const path = join(dir, 'app.ndjson');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const index = emptyIndex(0);
+    new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
+    index.summary = summarize(index);
+    return { path, index };
+  }
+
+  /** What a report can see of an accumulator, whatever the way its sums were kept. */
+  function seen(a: WindowAccumulator) {
+    const rollup = (r: Rollup | undefined) => {
+      if (r === undefined) return undefined;
+      const stats = (m: Rollup['stages']) =>
+        [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
+          const buckets: number[][] = [];
+          s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
+          return { name, count: s.durations.count, sum: s.durations.sum, min: s.durations.min, max: s.durations.max, errors: s.errors, buckets };
+        });
+      return {
+        records: r.records,
+        firstTs: r.firstTs,
+        stages: stats(r.stages),
+        models: stats(r.models),
+        cache: [r.cacheHits, r.cacheMisses],
+        tokens: [r.tokenRecords, r.tokens, r.cost],
+        queue: [r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])],
+      };
+    };
+    return { window: rollup(a.window), previous: rollup(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
+  }
+
+  /** Lines of minutes 10:00 to 10:03 as writers write them, with odd, malformed and tricky ones. */
+  function randomLines(seed: number): string[] {
+    const rand = rng(seed);
+    const lines: string[] = [];
+    const n = 200 + Math.floor(rand() * 400);
+    const coarse = seed % 4 === 0;
+    for (let i = 0; i < n; i++) {
+      // Mostly in time order, some a little late (another writer's batch).
+      const ts = M + Math.floor((i / n) * 4 * 60_000) - (rand() < 0.1 ? Math.floor(rand() * 3_000) : 0);
+      const duration = coarse ? 10 * Math.floor(rand() * 20) : Math.round(rand() * 400_000) / 100;
+      const u = rand();
+      let line: string;
+      if (u < 0.06) line = JSON.stringify({ ts: iso(ts), type: 'queue', depth: Math.floor(rand() * 30) });
+      else if (u < 0.2) line = JSON.stringify({ ts: iso(ts), type: 'llm', model: rand() < 0.5 ? 'a' : 'b', durationMs: rand() < 0.9 ? duration : undefined, success: rand() > 0.1, llmTokens: Math.floor(rand() * 500), llmCost: rand() / 100 });
+      else line = JSON.stringify({ ts: iso(ts), stage: ['preprocess', 'classify', 'total'][Math.floor(rand() * 3)], durationMs: duration, success: rand() > 0.05, cacheHit: rand() < 0.5, llmTokens: rand() < 0.4 ? Math.floor(rand() * 300) : undefined });
+      const v = rand();
+      if (v < 0.03) line = line.replace('{"ts":', '{ "ts" : '); // whitespace: its time is read by parsing
+      else if (v < 0.05) line = line.replace(/^\{"ts":("[^"]*"),(.*)\}$/, '{$2,"ts":$1}'); // ts last
+      else if (v < 0.06) line = line.replace(/"ts":"[^"]*"/, `"ts":"${iso(ts + 3_600_000).replace('Z', '+01:00').replace(/T(\d\d)/, (_, h: string) => `T${String((Number(h) + 1) % 24).padStart(2, '0')}`)}"`); // another spelling of the same instant
+      else if (v < 0.07) line = line.slice(0, -1) + `,"ts":"${iso(ts + Math.floor((rand() - 0.5) * 20_000))}"}`; // a second ts: the last one counts
+      else if (v < 0.075) line = line.replace('"success":', '"succ\\u0065ss":'); // an escaped key
+      else if (v < 0.08) line = line.slice(0, -1) + `,"\\u0074s":"${iso(ts + Math.floor((rand() - 0.5) * 20_000))}"}`; // a second ts, escaped
+      else if (v < 0.1) line = line.replace(/,"durationMs":[^,}]*/, ''); // malformed (a stage without its duration)
+      else if (v < 0.11) line = line.slice(0, 40); // malformed (cut short)
+      lines.push(line);
+    }
+    return lines;
+  }
+
+  it('answers exactly what reading every line answers, near edges and elsewhere (150 logs × 8 windows)', async () => {
+    for (let seed = 0; seed < 150; seed++) {
+      const lines = randomLines(seed);
+      const { path, index } = write(lines);
+      const rand = rng(50_000 + seed);
+      for (let k = 0; k < 8; k++) {
+        const minute = M + Math.floor(rand() * 4) * 60_000;
+        const offset = k < 6 ? (rand() < 0.5 ? 200 + rand() * 3_000 : 56_800 + rand() * 3_000) : rand() * 60_000;
+        const windowMinutes = 1 + Math.floor(rand() * 3);
+        // The cut at `from` (and at `previousFrom` for the trend rules) or at `until`.
+        const until = rand() < 0.7 ? minute + Math.floor(offset) + windowMinutes * 60_000 : minute + Math.floor(offset);
+        const b = reportBounds(until, windowMinutes, rand() < 0.5);
+        const got = await answerWindow([{ path, gzip: false, index, summary: index.summary }], b);
+        expect(seen(got), `seed ${seed}, window ${k}`).toEqual(seen(reference(lines, b)));
+      }
+    }
+  });
+
+  /** One stage's records in minute 10:00, one every 20 ms, with distinct durations, and the lines. */
+  function busyMinute(duration: (i: number) => number): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < 3_000; i++) lines.push(JSON.stringify({ ts: iso(M + 20 * i), stage: 'total', durationMs: duration(i), success: true, llmTokens: i }));
+    return lines;
+  }
+
+  it('does not parse the far side: lines changed there since indexing go unseen', async () => {
+    // The first 51 records (before the cut) hold neither the minimum nor the maximum.
+    const lines = busyMinute((i) => (i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10));
+    const { path, index } = write(lines);
+    const b = reportBounds(M + 1_000 + 60_000, 1); // from = 10:00:01: the first 51 records are before it
+    const want = seen(reference(lines, b));
+    // Change durations far inside the far side (same length, still valid records).
+    const changed = lines.map((l, i) => (i > 1_000 && i < 2_000 ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
+    expect(changed.join('\n')).not.toBe(lines.join('\n'));
+    writeFileSync(path, changed.join('\n') + '\n');
+    expect(seen(reference(changed, b))).not.toEqual(want);
+    expect(seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toEqual(want);
+  });
+
+  it('reads the whole minute when the near side holds the minimum: then changed lines are seen', async () => {
+    // Record 10 (before the cut) holds the minimum, 50, which record 2,000 (after it) holds too.
+    const lines = busyMinute((i) => (i === 10 || i === 2_000 ? 50 : i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10));
+    const { path, index } = write(lines);
+    const b = reportBounds(M + 1_000 + 60_000, 1);
+    const changed = lines.map((l, i) => (i > 1_000 && i < 1_500 ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
+    writeFileSync(path, changed.join('\n') + '\n');
+    expect(seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toEqual(seen(reference(changed, b)));
   });
 });

@@ -357,3 +357,64 @@ describe('Rollup toJSON / fromJSON', () => {
     expect(summary(back)).toEqual(summary(rollupOf(recs)));
   });
 });
+
+describe('Rollup.without', () => {
+  /** Records of one minute, with durations drawn from a few values so that ties are common. */
+  function minuteRecords(n: number, seed: number, coarse: boolean): MetricRecord[] {
+    const rand = rng(seed);
+    const out: MetricRecord[] = [];
+    const value = () => (coarse ? 10 * Math.floor(rand() * 8) + 5 : Math.round(rand() * 500_000) / 100);
+    for (let i = 0; i < n; i++) {
+      const ts = T0 + Math.floor(rand() * MINUTE_MS);
+      const u = rand();
+      if (u < 0.05) out.push(queue(ts, Math.floor(rand() * 40)));
+      else if (u < 0.25) out.push(llm(ts, rand() < 0.5 ? 'gpt-4o' : 'gpt-4o-mini', { durationMs: rand() < 0.95 ? value() : undefined, success: rand() > 0.05, llmTokens: Math.floor(rand() * 900), llmCost: rand() / 1000, cacheHit: rand() < 0.5 }));
+      else out.push(stage(ts, ['preprocess', 'classify', 'total'][Math.floor(rand() * 3)]!, value(), { success: rand() > 0.03, llmTokens: rand() < 0.3 ? Math.floor(rand() * 400) : undefined }));
+    }
+    return out;
+  }
+
+  it('gives what a rollup of the rest gives, or undefined; never anything else (2,000 random splits)', () => {
+    let small = 0;
+    let answered = 0;
+    for (let trial = 0; trial < 2_000; trial++) {
+      const rand = rng(1_000 + trial);
+      const coarse = trial % 3 === 0;
+      const records = minuteRecords(20 + Math.floor(rand() * 300), trial, coarse);
+      // The part: the records on one side of an instant (and, as the re-read takes them, the
+      // queue samples on both sides); the rest is everything else. Half the time the part is
+      // what the re-read near a minute's edge takes: its first or last 3 seconds.
+      const near = trial % 2 === 0;
+      const before = rand() < 0.5;
+      const x = T0 + Math.floor(near ? (before ? 0.05 : 0.95) * MINUTE_MS : rand() * MINUTE_MS);
+      const counted = near && !coarse;
+      if (counted) small++;
+      const queuesInPart = trial % 4 < 2;
+      const inPart = (r: MetricRecord) => (queuesInPart && r.type === 'queue') || (r.ts <= x) === before;
+      const rest = records.filter((r) => !inPart(r));
+      const got = Rollup.without(rollupOf(records), rollupOf(records.filter(inPart)), Math.min(...rest.map((r) => r.ts)), Math.max(...rest.map((r) => r.ts)));
+      if (got === undefined) continue;
+      if (counted) answered++;
+      expect(summary(got)).toEqual(summary(rollupOf(rest)));
+    }
+    // Not a test that passes by always declining: most small parts of finely spread durations
+    // are answered.
+    expect(answered).toBeGreaterThan(small / 2);
+  });
+
+  it('declines when the part may hold the minimum or maximum the rest also has', () => {
+    const whole = [stage(T0 + 1, 'total', 5), stage(T0 + 2, 'total', 9), stage(T0 + 3, 'total', 5), stage(T0 + 4, 'total', 7)];
+    // The part holds a 5, the whole's minimum: is there another 5 in the rest? (There is.)
+    expect(Rollup.without(rollupOf(whole), rollupOf(whole.slice(0, 1)), T0 + 2, T0 + 4)).toBeUndefined();
+    // The part holds neither extreme: the rest's are the whole's.
+    const rest = Rollup.without(rollupOf(whole), rollupOf([whole[3]!]), T0 + 1, T0 + 3)!;
+    expect(summary(rest)).toEqual(summary(rollupOf(whole.slice(0, 3))));
+  });
+
+  it('declines when an llm record without duration or failure may be left, or both sides hold queue samples', () => {
+    const bare = [llm(T0 + 1, 'm', { durationMs: undefined }), llm(T0 + 2, 'm', { durationMs: undefined })];
+    expect(Rollup.without(rollupOf(bare), rollupOf(bare.slice(0, 1)), T0 + 2, T0 + 2)).toBeUndefined();
+    const queues = [queue(T0 + 1, 3), queue(T0 + 2, 4), stage(T0 + 3, 'total', 1)];
+    expect(Rollup.without(rollupOf(queues), rollupOf(queues.slice(0, 1)), T0 + 2, T0 + 3)).toBeUndefined();
+  });
+});
