@@ -112,19 +112,26 @@ export class DurationHistogram {
   /**
    * This histogram less `part`, a subset of its samples; undefined when that cannot be told
    * exactly from the two: when the part holds a sample equal to this one's minimum or maximum (the
-   * rest may or may not hold another), or is not a subset.
+   * rest may or may not hold another) and `restExtremes` (the rest's, found otherwise) is not
+   * given, or the part is not a subset.
    */
-  minus(part: DurationHistogram): DurationHistogram | undefined {
+  minus(part: DurationHistogram, restExtremes?: { min: number; max: number }): DurationHistogram | undefined {
     const total = this.total.minus(part.total);
     const h = new DurationHistogram();
     h.count = this.count - part.count;
     h.zero = this.zero - part.zero;
     if (total === undefined || h.count < 0 || h.zero < 0 || h.zero > h.count) return undefined;
     if (h.count === 0) return total.value === 0 ? h : undefined;
-    if (part.count > 0 && (part.min <= this.min || part.max >= this.max)) return undefined;
+    if (restExtremes !== undefined) {
+      h.min = restExtremes.min;
+      h.max = restExtremes.max;
+    } else if (part.count > 0 && (part.min <= this.min || part.max >= this.max)) {
+      return undefined;
+    } else {
+      h.min = this.min;
+      h.max = this.max;
+    }
     h.total = total;
-    h.min = this.min;
-    h.max = this.max;
     h.offset = this.offset;
     h.counts = this.counts.slice();
     const pc = part.counts;

@@ -146,17 +146,20 @@ export class Rollup {
    * first and last time of those records (which the two rollups cannot tell). Counts, histogram
    * buckets and exact sums subtract; a minimum, maximum or queue statistic is the whole's when the
    * part cannot hold it. Returns undefined whenever the rest cannot be told exactly this way — the
-   * part holds a value equal to the whole's minimum or maximum, both hold queue samples, a model's
-   * remaining records would carry neither a duration nor a failure (are there any?), a sum
-   * overflowed — and the caller reads the records instead.
+   * part holds a value equal to the whole's minimum or maximum (those stages or models are added
+   * to `o.ties`, and their rest's extremes, found otherwise, may be given by `o.extremes`), both
+   * hold queue samples, a model's remaining records would carry neither a duration nor a failure
+   * (are there any?), a sum overflowed — and the caller reads the records instead.
    */
-  static without(whole: Rollup, part: Rollup, restFirstTs: number, restLastTs: number): Rollup | undefined {
+  static without(whole: Rollup, part: Rollup, o: WithoutOptions): Rollup | undefined {
     const r = new Rollup();
     r.records = whole.records - part.records;
     if (r.records <= 0) return r.records === 0 ? r : undefined;
-    r.firstTs = restFirstTs;
-    r.lastTs = restLastTs;
-    if (!statsWithout(r.stages, whole.stages, part.stages, true) || !statsWithout(r.models, whole.models, part.models, false)) return undefined;
+    r.firstTs = o.first;
+    r.lastTs = o.last;
+    const stagesOk = statsWithout(r.stages, whole.stages, part.stages, { kind: 'stage', ...o });
+    const modelsOk = statsWithout(r.models, whole.models, part.models, { kind: 'model', ...o });
+    if (!stagesOk || !modelsOk) return undefined;
     r.cacheHits = whole.cacheHits - part.cacheHits;
     r.cacheMisses = whole.cacheMisses - part.cacheMisses;
     r.tokenRecords = whole.tokenRecords - part.tokenRecords;
@@ -236,25 +239,43 @@ export class Rollup {
   }
 }
 
+/** What Rollup.without knows besides the two rollups. */
+export interface WithoutOptions {
+  /** The rest's first and last record time. */
+  first: number;
+  last: number;
+  /** The rest's duration extremes of a stage or model, where found otherwise. */
+  extremes?: (kind: 'stage' | 'model', name: string) => { min: number; max: number } | undefined;
+  /** Filled with the stages and models whose extremes the part may share with the rest. */
+  ties?: Array<{ kind: 'stage' | 'model'; name: string }>;
+}
+
 /**
  * Per stage (or model): `whole` less `part`, into `out`; false when it cannot be told exactly.
  * Statistics the part has none of are shared with the whole, not copied (the result is read).
  */
-function statsWithout(out: Map<string, StageStats>, whole: ReadonlyMap<string, StageStats>, part: ReadonlyMap<string, StageStats>, stages: boolean): boolean {
+function statsWithout(out: Map<string, StageStats>, whole: ReadonlyMap<string, StageStats>, part: ReadonlyMap<string, StageStats>, o: WithoutOptions & { kind: 'stage' | 'model' }): boolean {
   for (const name of part.keys()) if (!whole.has(name)) return false;
+  let ok = true;
   for (const [name, w] of whole) {
     const p = part.get(name);
     if (p === undefined) {
       out.set(name, w);
       continue;
     }
-    const durations = w.durations.minus(p.durations);
+    const durations = w.durations.minus(p.durations, o.extremes?.(o.kind, name));
     const errors = w.errors - p.errors;
-    if (durations === undefined || errors < 0) return false;
+    if (durations === undefined) {
+      // Most often a shared extreme: note it, and go on so that every such name is noted.
+      o.ties?.push({ kind: o.kind, name });
+      ok = false;
+      continue;
+    }
+    if (errors < 0) return false;
     if (durations.count === 0) {
       // A stage record always has a duration: none left is no record left. An llm record may
       // have neither a duration nor a failure, so whether one is left cannot be told.
-      if (stages) {
+      if (o.kind === 'stage') {
         if (errors === 0) continue;
         return false;
       }
@@ -264,7 +285,7 @@ function statsWithout(out: Map<string, StageStats>, whole: ReadonlyMap<string, S
     s.errors = errors;
     out.set(name, s);
   }
-  return true;
+  return ok;
 }
 
 function statsFor(map: Map<string, StageStats>, name: string): StageStats {

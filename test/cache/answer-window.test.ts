@@ -174,7 +174,7 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
       let line: string;
       if (u < 0.06) line = JSON.stringify({ ts: iso(ts), type: 'queue', depth: Math.floor(rand() * 30) });
       else if (u < 0.2) line = JSON.stringify({ ts: iso(ts), type: 'llm', model: rand() < 0.5 ? 'a' : 'b', durationMs: rand() < 0.9 ? duration : undefined, success: rand() > 0.1, llmTokens: Math.floor(rand() * 500), llmCost: rand() / 100 });
-      else line = JSON.stringify({ ts: iso(ts), stage: ['preprocess', 'classify', 'total'][Math.floor(rand() * 3)], durationMs: duration, success: rand() > 0.05, cacheHit: rand() < 0.5, llmTokens: rand() < 0.4 ? Math.floor(rand() * 300) : undefined });
+      else line = JSON.stringify({ ts: iso(ts), stage: ['preprocess', 'classify', 'total', 'café'][Math.floor(rand() * 4)], durationMs: duration, success: rand() > 0.05, cacheHit: rand() < 0.5, llmTokens: rand() < 0.4 ? Math.floor(rand() * 300) : undefined });
       const v = rand();
       if (v < 0.03) line = line.replace('{"ts":', '{ "ts" : '); // whitespace: its time is read by parsing
       else if (v < 0.05) line = line.replace(/^\{"ts":("[^"]*"),(.*)\}$/, '{$2,"ts":$1}'); // ts last
@@ -184,6 +184,7 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
       else if (v < 0.08) line = line.slice(0, -1) + `,"\\u0074s":"${iso(ts + Math.floor((rand() - 0.5) * 20_000))}"}`; // a second ts, escaped
       else if (v < 0.1) line = line.replace(/,"durationMs":[^,}]*/, ''); // malformed (a stage without its duration)
       else if (v < 0.11) line = line.slice(0, 40); // malformed (cut short)
+      else if (v < 0.13) line = line.slice(0, -1) + (rand() < 0.5 ? ',"stage":"classify"}' : ',"model":"b"}'); // a second name: the last one counts
       lines.push(line);
     }
     return lines;
@@ -207,34 +208,47 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
     }
   });
 
-  /** One stage's records in minute 10:00, one every 20 ms, with distinct durations, and the lines. */
+  /** Records in minute 10:00, one every 20 ms, alternately of stages total and other. */
   function busyMinute(duration: (i: number) => number): string[] {
     const lines: string[] = [];
-    for (let i = 0; i < 3_000; i++) lines.push(JSON.stringify({ ts: iso(M + 20 * i), stage: 'total', durationMs: duration(i), success: true, llmTokens: i }));
+    for (let i = 0; i < 3_000; i++) lines.push(JSON.stringify({ ts: iso(M + 20 * i), stage: i % 2 ? 'other' : 'total', durationMs: duration(i), success: true, llmTokens: i }));
     return lines;
+  }
+  // The first 51 records (before the cut) hold neither a minimum nor a maximum.
+  const spread = (i: number) => (i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10);
+  const cutEarly = () => reportBounds(M + 1_000 + 60_000, 1); // from = 10:00:01: records 0-50 before it
+  /** The lines with far-side durations of `stage` rewritten (same length, still valid). */
+  const rewrite = (lines: string[], stage: string) => lines.map((l, i) => (i > 1_000 && i < 2_000 && l.includes(`"stage":"${stage}"`) ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
+
+  async function answerAfterRewrite(lines: string[], stage: string): Promise<{ got: ReturnType<typeof seen>; before: ReturnType<typeof seen>; after: ReturnType<typeof seen> }> {
+    const { path, index } = write(lines);
+    const b = cutEarly();
+    const changed = rewrite(lines, stage);
+    writeFileSync(path, changed.join('\n') + '\n');
+    const got = seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b));
+    return { got, before: seen(reference(lines, b)), after: seen(reference(changed, b)) };
   }
 
   it('does not parse the far side: lines changed there since indexing go unseen', async () => {
-    // The first 51 records (before the cut) hold neither the minimum nor the maximum.
-    const lines = busyMinute((i) => (i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10));
-    const { path, index } = write(lines);
-    const b = reportBounds(M + 1_000 + 60_000, 1); // from = 10:00:01: the first 51 records are before it
-    const want = seen(reference(lines, b));
-    // Change durations far inside the far side (same length, still valid records).
-    const changed = lines.map((l, i) => (i > 1_000 && i < 2_000 ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
-    expect(changed.join('\n')).not.toBe(lines.join('\n'));
-    writeFileSync(path, changed.join('\n') + '\n');
-    expect(seen(reference(changed, b))).not.toEqual(want);
-    expect(seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toEqual(want);
+    const r = await answerAfterRewrite(busyMinute(spread), 'total');
+    expect(r.after).not.toEqual(r.before);
+    expect(r.got).toEqual(r.before);
   });
 
-  it('reads the whole minute when the near side holds the minimum: then changed lines are seen', async () => {
-    // Record 10 (before the cut) holds the minimum, 50, which record 2,000 (after it) holds too.
-    const lines = busyMinute((i) => (i === 10 || i === 2_000 ? 50 : i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10));
-    const { path, index } = write(lines);
-    const b = reportBounds(M + 1_000 + 60_000, 1);
-    const changed = lines.map((l, i) => (i > 1_000 && i < 1_500 ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
-    writeFileSync(path, changed.join('\n') + '\n');
-    expect(seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b))).toEqual(seen(reference(changed, b)));
+  it('a near side holding a minimum: only the far lines of that stage are read, for its extremes', async () => {
+    // Record 10 (total, before the cut) holds the minimum, 50, which record 2,000 (total, after
+    // it) holds too; in the second log only record 10 does, so the far side's is the next one.
+    for (const both of [true, false]) {
+      const r = await answerAfterRewrite(busyMinute((i) => (i === 10 || (both && i === 2_000) ? 50 : spread(i))), 'other');
+      expect(r.after).not.toEqual(r.before);
+      expect(r.got).toEqual(r.before); // exact, and other's changed lines unread
+    }
+  });
+
+  it('reads the whole minute when the far side\'s first line is not a record: then changed lines are seen', async () => {
+    const lines = busyMinute(spread);
+    lines[51] = JSON.stringify({ ts: iso(M + 20 * 51), stage: 'total', success: true }); // no duration: malformed
+    const r = await answerAfterRewrite(lines, 'other');
+    expect(r.got).toEqual(r.after);
   });
 });

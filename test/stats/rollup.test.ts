@@ -392,7 +392,7 @@ describe('Rollup.without', () => {
       const queuesInPart = trial % 4 < 2;
       const inPart = (r: MetricRecord) => (queuesInPart && r.type === 'queue') || (r.ts <= x) === before;
       const rest = records.filter((r) => !inPart(r));
-      const got = Rollup.without(rollupOf(records), rollupOf(records.filter(inPart)), Math.min(...rest.map((r) => r.ts)), Math.max(...rest.map((r) => r.ts)));
+      const got = Rollup.without(rollupOf(records), rollupOf(records.filter(inPart)), { first: Math.min(...rest.map((r) => r.ts)), last: Math.max(...rest.map((r) => r.ts)) });
       if (got === undefined) continue;
       if (counted) answered++;
       expect(summary(got)).toEqual(summary(rollupOf(rest)));
@@ -405,16 +405,16 @@ describe('Rollup.without', () => {
   it('declines when the part may hold the minimum or maximum the rest also has', () => {
     const whole = [stage(T0 + 1, 'total', 5), stage(T0 + 2, 'total', 9), stage(T0 + 3, 'total', 5), stage(T0 + 4, 'total', 7)];
     // The part holds a 5, the whole's minimum: is there another 5 in the rest? (There is.)
-    expect(Rollup.without(rollupOf(whole), rollupOf(whole.slice(0, 1)), T0 + 2, T0 + 4)).toBeUndefined();
+    expect(Rollup.without(rollupOf(whole), rollupOf(whole.slice(0, 1)), { first: T0 + 2, last: T0 + 4 })).toBeUndefined();
     // The part holds neither extreme: the rest's are the whole's.
-    const rest = Rollup.without(rollupOf(whole), rollupOf([whole[3]!]), T0 + 1, T0 + 3)!;
+    const rest = Rollup.without(rollupOf(whole), rollupOf([whole[3]!]), { first: T0 + 1, last: T0 + 3 })!;
     expect(summary(rest)).toEqual(summary(rollupOf(whole.slice(0, 3))));
   });
 
   it('declines when an llm record without duration or failure may be left, or both sides hold queue samples', () => {
     const bare = [llm(T0 + 1, 'm', { durationMs: undefined }), llm(T0 + 2, 'm', { durationMs: undefined })];
-    expect(Rollup.without(rollupOf(bare), rollupOf(bare.slice(0, 1)), T0 + 2, T0 + 2)).toBeUndefined();
+    expect(Rollup.without(rollupOf(bare), rollupOf(bare.slice(0, 1)), { first: T0 + 2, last: T0 + 2 })).toBeUndefined();
     const queues = [queue(T0 + 1, 3), queue(T0 + 2, 4), stage(T0 + 3, 'total', 1)];
-    expect(Rollup.without(rollupOf(queues), rollupOf(queues.slice(0, 1)), T0 + 2, T0 + 3)).toBeUndefined();
+    expect(Rollup.without(rollupOf(queues), rollupOf(queues.slice(0, 1)), { first: T0 + 2, last: T0 + 3 })).toBeUndefined();
   });
 });
