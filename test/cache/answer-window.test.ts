@@ -6,9 +6,9 @@ import { answerWindow, straddles } from '../../src/cache/answer-window.js';
 import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
-import { parseRecord } from '../../src/schema.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { rng } from '../helpers/rng.js';
+import { reference } from '../helpers/window-reference.js';
 
 const T = (iso: string) => Date.parse(iso);
 const temps: string[] = [];
@@ -22,15 +22,6 @@ function rollupOf(...isos: string[]): Rollup {
   return r;
 }
 
-/** The reference: every line parsed and sorted into the ranges one by one. */
-function reference(lines: string[], b: ReportBounds): WindowAccumulator {
-  const acc = new WindowAccumulator(b);
-  for (const l of lines) {
-    const p = parseRecord(l);
-    if (p.ok) acc.add(p.record);
-  }
-  return acc;
-}
 
 describe('straddles: whether a boundary falls between the first and the last record', () => {
   const b: ReportBounds = { until: T('2026-11-27T10:30:00.000Z'), from: T('2026-11-27T10:00:00.000Z'), previousFrom: T('2026-11-27T09:30:00.000Z'), dayStart: T('2026-11-27T00:00:00.000Z') };
@@ -119,136 +110,5 @@ describe('answerWindow reads only what a boundary really cuts', () => {
       const noMinutes: FileIndex = { ...index, minutes: new Map() };
       expect(json(await answerWindow([{ path, gzip: false, index: noMinutes, summary: index.summary }], b))).toBe(json(want));
     }
-  });
-});
-
-describe('answerWindow near a minute\'s edge: the near side read, the rest by subtraction', () => {
-  const M = T('2026-11-27T10:00:00.000Z');
-  const iso = (ts: number) => new Date(ts).toISOString();
-
-  function write(lines: string[]): { path: string; index: FileIndex } {
-    const dir = mkdtempSync(join(tmpdir(), 'perfmon-near-edge-'));
-    temps.push(dir);
-    const path = join(dir, 'app.ndjson');
-    writeFileSync(path, lines.join('\n') + '\n');
-    const index = emptyIndex(0);
-    new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
-    index.summary = summarize(index);
-    return { path, index };
-  }
-
-  /** What a report can see of an accumulator, whatever the way its sums were kept. */
-  function seen(a: WindowAccumulator) {
-    const rollup = (r: Rollup | undefined) => {
-      if (r === undefined) return undefined;
-      const stats = (m: Rollup['stages']) =>
-        [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
-          const buckets: number[][] = [];
-          s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
-          return { name, count: s.durations.count, sum: s.durations.sum, min: s.durations.min, max: s.durations.max, errors: s.errors, buckets };
-        });
-      return {
-        records: r.records,
-        firstTs: r.firstTs,
-        stages: stats(r.stages),
-        models: stats(r.models),
-        cache: [r.cacheHits, r.cacheMisses],
-        tokens: [r.tokenRecords, r.tokens, r.cost],
-        queue: [r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])],
-      };
-    };
-    return { window: rollup(a.window), previous: rollup(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
-  }
-
-  /** Lines of minutes 10:00 to 10:03 as writers write them, with odd, malformed and tricky ones. */
-  function randomLines(seed: number): string[] {
-    const rand = rng(seed);
-    const lines: string[] = [];
-    const n = 200 + Math.floor(rand() * 400);
-    const coarse = seed % 4 === 0;
-    for (let i = 0; i < n; i++) {
-      // Mostly in time order, some a little late (another writer's batch).
-      const ts = M + Math.floor((i / n) * 4 * 60_000) - (rand() < 0.1 ? Math.floor(rand() * 3_000) : 0);
-      const duration = coarse ? 10 * Math.floor(rand() * 20) : Math.round(rand() * 400_000) / 100;
-      const u = rand();
-      let line: string;
-      if (u < 0.06) line = JSON.stringify({ ts: iso(ts), type: 'queue', depth: Math.floor(rand() * 30) });
-      else if (u < 0.2) line = JSON.stringify({ ts: iso(ts), type: 'llm', model: rand() < 0.5 ? 'a' : 'b', durationMs: rand() < 0.9 ? duration : undefined, success: rand() > 0.1, llmTokens: Math.floor(rand() * 500), llmCost: rand() / 100 });
-      else line = JSON.stringify({ ts: iso(ts), stage: ['preprocess', 'classify', 'total', 'café'][Math.floor(rand() * 4)], durationMs: duration, success: rand() > 0.05, cacheHit: rand() < 0.5, llmTokens: rand() < 0.4 ? Math.floor(rand() * 300) : undefined });
-      const v = rand();
-      if (v < 0.03) line = line.replace('{"ts":', '{ "ts" : '); // whitespace: its time is read by parsing
-      else if (v < 0.05) line = line.replace(/^\{"ts":("[^"]*"),(.*)\}$/, '{$2,"ts":$1}'); // ts last
-      else if (v < 0.06) line = line.replace(/"ts":"[^"]*"/, `"ts":"${iso(ts + 3_600_000).replace('Z', '+01:00').replace(/T(\d\d)/, (_, h: string) => `T${String((Number(h) + 1) % 24).padStart(2, '0')}`)}"`); // another spelling of the same instant
-      else if (v < 0.07) line = line.slice(0, -1) + `,"ts":"${iso(ts + Math.floor((rand() - 0.5) * 20_000))}"}`; // a second ts: the last one counts
-      else if (v < 0.075) line = line.replace('"success":', '"succ\\u0065ss":'); // an escaped key
-      else if (v < 0.08) line = line.slice(0, -1) + `,"\\u0074s":"${iso(ts + Math.floor((rand() - 0.5) * 20_000))}"}`; // a second ts, escaped
-      else if (v < 0.1) line = line.replace(/,"durationMs":[^,}]*/, ''); // malformed (a stage without its duration)
-      else if (v < 0.11) line = line.slice(0, 40); // malformed (cut short)
-      else if (v < 0.13) line = line.slice(0, -1) + (rand() < 0.5 ? ',"stage":"classify"}' : ',"model":"b"}'); // a second name: the last one counts
-      lines.push(line);
-    }
-    return lines;
-  }
-
-  it('answers exactly what reading every line answers, near edges and elsewhere (150 logs × 8 windows)', async () => {
-    for (let seed = 0; seed < 150; seed++) {
-      const lines = randomLines(seed);
-      const { path, index } = write(lines);
-      const rand = rng(50_000 + seed);
-      for (let k = 0; k < 8; k++) {
-        const minute = M + Math.floor(rand() * 4) * 60_000;
-        const offset = k < 6 ? (rand() < 0.5 ? 200 + rand() * 3_000 : 56_800 + rand() * 3_000) : rand() * 60_000;
-        const windowMinutes = 1 + Math.floor(rand() * 3);
-        // The cut at `from` (and at `previousFrom` for the trend rules) or at `until`.
-        const until = rand() < 0.7 ? minute + Math.floor(offset) + windowMinutes * 60_000 : minute + Math.floor(offset);
-        const b = reportBounds(until, windowMinutes, rand() < 0.5);
-        const got = await answerWindow([{ path, gzip: false, index, summary: index.summary }], b);
-        expect(seen(got), `seed ${seed}, window ${k}`).toEqual(seen(reference(lines, b)));
-      }
-    }
-  });
-
-  /** Records in minute 10:00, one every 20 ms, alternately of stages total and other. */
-  function busyMinute(duration: (i: number) => number): string[] {
-    const lines: string[] = [];
-    for (let i = 0; i < 3_000; i++) lines.push(JSON.stringify({ ts: iso(M + 20 * i), stage: i % 2 ? 'other' : 'total', durationMs: duration(i), success: true, llmTokens: i }));
-    return lines;
-  }
-  // The first 51 records (before the cut) hold neither a minimum nor a maximum.
-  const spread = (i: number) => (i <= 50 ? 200 + i / 100 : 100 + ((i * 7919) % 3_000) / 10);
-  const cutEarly = () => reportBounds(M + 1_000 + 60_000, 1); // from = 10:00:01: records 0-50 before it
-  /** The lines with far-side durations of `stage` rewritten (same length, still valid). */
-  const rewrite = (lines: string[], stage: string) => lines.map((l, i) => (i > 1_000 && i < 2_000 && l.includes(`"stage":"${stage}"`) ? l.replace(/"durationMs":(\d)/, '"durationMs":9') : l));
-
-  async function answerAfterRewrite(lines: string[], stage: string): Promise<{ got: ReturnType<typeof seen>; before: ReturnType<typeof seen>; after: ReturnType<typeof seen> }> {
-    const { path, index } = write(lines);
-    const b = cutEarly();
-    const changed = rewrite(lines, stage);
-    writeFileSync(path, changed.join('\n') + '\n');
-    const got = seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b));
-    return { got, before: seen(reference(lines, b)), after: seen(reference(changed, b)) };
-  }
-
-  it('does not parse the far side: lines changed there since indexing go unseen', async () => {
-    const r = await answerAfterRewrite(busyMinute(spread), 'total');
-    expect(r.after).not.toEqual(r.before);
-    expect(r.got).toEqual(r.before);
-  });
-
-  it('a near side holding a minimum: only the far lines of that stage are read, for its extremes', async () => {
-    // Record 10 (total, before the cut) holds the minimum, 50, which record 2,000 (total, after
-    // it) holds too; in the second log only record 10 does, so the far side's is the next one.
-    for (const both of [true, false]) {
-      const r = await answerAfterRewrite(busyMinute((i) => (i === 10 || (both && i === 2_000) ? 50 : spread(i))), 'other');
-      expect(r.after).not.toEqual(r.before);
-      expect(r.got).toEqual(r.before); // exact, and other's changed lines unread
-    }
-  });
-
-  it('reads the whole minute when the far side\'s first line is not a record: then changed lines are seen', async () => {
-    const lines = busyMinute(spread);
-    lines[51] = JSON.stringify({ ts: iso(M + 20 * 51), stage: 'total', success: true }); // no duration: malformed
-    const r = await answerAfterRewrite(lines, 'other');
-    expect(r.got).toEqual(r.after);
   });
 });
