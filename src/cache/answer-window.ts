@@ -24,7 +24,8 @@ export interface IndexedFile {
  * wholly on one side of every boundary — a whole file, else a minute — is merged as a rollup;
  * whether it is comes from its first and last record times, so a boundary that falls between
  * two records cuts nothing. A minute a boundary does cut is re-read from its byte range and its
- * records sorted one by one, so the answer is exact to the millisecond.
+ * records sorted one by one — only its near side's when the cut is close to its edge (see
+ * read-near-edge.ts) — so the answer is exact to the millisecond.
  */
 export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean } = {}): Promise<WindowAccumulator> {
   const acc = new WindowAccumulator(bounds);
@@ -60,19 +61,21 @@ export function straddles(r: Rollup, b: ReportBounds): boolean {
   return straddlesWindows(r, b) || straddlesDay(r, b);
 }
 
-/** Whether the window's, the previous window's or `until`'s boundary falls inside `r`. */
-function straddlesWindows(r: Rollup, b: ReportBounds): boolean {
-  if (r.records === 0) return false;
-  const first = r.firstTs;
-  const last = r.lastTs;
+/** The window's, the previous window's and `until`'s boundaries that fall inside `r`. */
+function windowCuts(r: Rollup, b: ReportBounds): number[] {
+  if (r.records === 0) return [];
   // The window, the previous window and `until` are (x, y] ranges.
-  const splits = (x: number) => first <= x && last > x;
-  return splits(b.until) || splits(b.from) || (b.previousFrom !== undefined && splits(b.previousFrom));
+  const bounds = b.previousFrom === undefined ? [b.until, b.from] : [b.until, b.from, b.previousFrom];
+  return bounds.filter((x) => r.firstTs <= x && r.lastTs > x);
+}
+
+function straddlesWindows(r: Rollup, b: ReportBounds): boolean {
+  return windowCuts(r, b).length > 0;
 }
 
 /** The one boundary inside `r` when there is exactly one and it is not the day's start. */
 function onlyCut(r: Rollup, b: ReportBounds): number | undefined {
-  const cuts = [b.until, b.from, ...(b.previousFrom === undefined ? [] : [b.previousFrom])].filter((x) => r.firstTs <= x && r.lastTs > x);
+  const cuts = windowCuts(r, b);
   return cuts.length === 1 && !straddlesDay(r, b) ? cuts[0] : undefined;
 }
 
