@@ -1,14 +1,26 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { indexToJSON, summaryToJSON } from '../cache/file-index.js';
-import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
+import { indexRange, type RangeResult } from './index-range.js';
+import type { WorkerInput } from './parallel-read.js';
 
-// A worker thread of parallel-read: indexes each range it is given and posts the result back.
-parentPort?.on('message', (t: RangeTask) => {
-  indexRange(t).then(
-    (frag) => {
+// A worker thread of parallel-read: takes ranges from the shared counter until none is left,
+// posting each one's index back, then `null`. It stays alive (listening) until terminated, so
+// that an exit always means something went wrong.
+const { tasks, next } = workerData as WorkerInput;
+parentPort?.on('message', () => {});
+
+async function run(): Promise<void> {
+  for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
+    const t = tasks[i]!;
+    try {
+      const frag = await indexRange(t);
       const summary = frag.summary ? summaryToJSON(frag.summary, true) : null;
       parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag, true, true), summary } satisfies RangeResult);
-    },
-    (e: Error) => parentPort!.postMessage({ id: t.id, error: e.message } as Partial<RangeResult>),
-  );
-});
+    } catch (e) {
+      parentPort!.postMessage({ id: t.id, error: (e as Error).message } as Partial<RangeResult>);
+      return;
+    }
+  }
+  parentPort!.postMessage(null);
+}
+void run();

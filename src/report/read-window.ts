@@ -26,8 +26,9 @@ export interface ReadWindowOptions {
   /** false: parse every line with JSON.parse (the reference the fast path is tested against). */
   fastPath?: boolean;
   /**
-   * Worker threads for large reads (default: one per core, used from 32 MiB of logs up).
-   * 1 reads on the calling thread; a number > 1 forces workers even for small logs (tests).
+   * Threads for large reads, the calling one included (default: one per core, used from 32 MiB
+   * of logs up). 1 reads on the calling thread only; a number > 1 forces threads − 1 workers
+   * even for small logs (tests).
    */
   threads?: number;
   /**
