@@ -1,6 +1,7 @@
 import type { MetricRecord } from '../schema.js';
 import type { LineSink } from '../read/line-splitter.js';
 import { MAX_LINE_BYTES } from '../read/line-splitter.js';
+import { fastParseRecord, parsedLineEnd } from '../read/fast-parse.js';
 import { MalformedLog, type MalformedSummary } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { RELATIVE_ACCURACY } from '../stats/duration-histogram.js';
@@ -143,7 +144,7 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
   const base = index.lines;
   // Aggregation needs no signalId or error text: skip decoding them on the fast path.
   const parse = recordLineSink(path, onRecord, index.malformed, { ...o, ids: false });
-  return {
+  const sink: LineSink = {
     line(buf, start, end, lineNo) {
       lineStart = lineEnd;
       lineEnd = lineStart + (end - start) + 1;
@@ -159,6 +160,21 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
       index.offset = lineEnd;
     },
   };
+  if (o.fastPath !== false) {
+    // The common line, read and its newline found in one pass (see LineSink.lineAt).
+    sink.lineAt = (buf, start, limit, lineNo) => {
+      const r = fastParseRecord(buf, start, limit, false, true);
+      if (r === undefined) return -1;
+      const end = parsedLineEnd;
+      lineStart = lineEnd;
+      lineEnd = lineStart + (end - start) + 1;
+      onRecord(r);
+      index.lines = base + lineNo;
+      index.offset = lineEnd;
+      return end;
+    };
+  }
+  return sink;
 }
 
 /** Adds the fragment `b` (the lines that follow `a`'s) to `a`. */

@@ -228,8 +228,10 @@ function internedByWords(dv: DataView, s: number, end: number): number {
 /** Buffer#latin1Slice: the decoder behind toString('latin1') without its argument checks. */
 const latin1 = (buf: Buffer, s: number, e: number): string => (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
 
+// JSON's whitespace but `\n`: a line holds none (it ends there), and a parse of a line whose end
+// is not yet known (see `open` below) must stop at it, never read on into the next line.
 function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+  return c === 0x20 || c === 0x09 || c === 0x0d;
 }
 
 // Byte classes inside a string: 0 plain, 1 the closing quote, 2 anything the slow path must judge
@@ -359,8 +361,19 @@ function secondsOfTs(buf: Buffer, s: number, minute: number): number {
 
 const T_STAGE = 0, T_QUEUE = 1, T_LLM = 2;
 
-/** The record in buf[start, end), or undefined to fall back to JSON.parse. */
-export function fastParseRecord(buf: Buffer, start: number, end: number, ids = true): MetricRecord | undefined {
+/** Where the line last parsed with `open` ends: the index of its newline. */
+export let parsedLineEnd = -1;
+
+/**
+ * The record in buf[start, end), or undefined to fall back to JSON.parse.
+ *
+ * `open`: the line starts at `start` and ends at the first newline before `end`, not yet found.
+ * The record must then be followed by that newline (after optional spaces, tabs or `\r`), whose
+ * index is left in `parsedLineEnd`: the splitter need not search for it first. Every scan stops
+ * at a newline (no token or whitespace here includes one), so the answer is the same as for the
+ * line's own bounds.
+ */
+export function fastParseRecord(buf: Buffer, start: number, end: number, ids = true, open = false): MetricRecord | undefined {
   const dv = useWords(buf);
   let i = start;
   while (i < end && isWs(buf[i]!)) i++;
@@ -557,7 +570,10 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
     return undefined;
   }
   while (i < end && isWs(buf[i]!)) i++;
-  if (i !== end || ts !== ts) return undefined;
+  if (open) {
+    if (i >= end || buf[i] !== 0x0a || ts !== ts) return undefined;
+    parsedLineEnd = i;
+  } else if (i !== end || ts !== ts) return undefined;
   // The schema's checks, for the values this path accepted; anything failing goes the slow way
   // so that the reason given for a malformed line is the slow path's own.
   if ((llmTokens !== undefined && llmTokens < 0) || (llmCost !== undefined && llmCost < 0)) return undefined;

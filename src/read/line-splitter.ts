@@ -8,6 +8,12 @@
 export interface LineSink {
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
   tooLong(lineNo: number, bytes: number): void;
+  /**
+   * Optional fast path: handle the line starting at `start` whose newline lies somewhere before
+   * `limit`, finding that newline while reading the line; returns its index, or -1 having done
+   * nothing (the splitter then finds the newline and calls `line`). Saves a search per line.
+   */
+  lineAt?(buf: Buffer, start: number, limit: number, lineNo: number): number;
 }
 
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -33,7 +39,21 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
+    const sink = this.sink;
+    // lineAt is only given lines whose newline is in the chunk: a parse then never reads past the
+    // chunk's last newline (every scan stops at a newline), so never beyond the chunk, where V8
+    // would deoptimise the parser for an out-of-bounds read.
+    const lastNl = sink.lineAt !== undefined ? chunk.lastIndexOf(10) : -1;
     while (pos < len) {
+      if (pos <= lastNl && this.carryLen === 0 && !this.skipping) {
+        // A line longer than maxLineBytes has its newline past this limit: it falls through.
+        const nlAt = sink.lineAt!(chunk, pos, Math.min(lastNl + 1, pos + this.maxLineBytes + 1), this.lineNo + 1);
+        if (nlAt >= 0) {
+          this.lineNo++;
+          pos = nlAt + 1;
+          continue;
+        }
+      }
       const nl = chunk.indexOf(10, pos);
       if (nl === -1) {
         this.hold(chunk, pos, len);

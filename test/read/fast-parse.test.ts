@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fastParseRecord } from '../../src/read/fast-parse.js';
+import { fastParseRecord, parsedLineEnd } from '../../src/read/fast-parse.js';
 import { readWindow } from '../../src/report/read-window.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { parseRecord, type MetricRecord } from '../../src/schema.js';
@@ -32,6 +32,11 @@ function agree(line: Buffer | string): void {
   const padded = Buffer.concat([Buffer.from('xx\n'), buf, Buffer.from('\nyy')]);
   const fast = fastParseRecord(padded, 3, 3 + buf.length);
   const ref = reference(buf);
+  // Read without knowing where the line ends (the splitter's fast path): the same answer, and
+  // the newline found is the line's own.
+  const open = fastParseRecord(padded, 3, padded.length, true, true);
+  expect(open, `open read of ${JSON.stringify(buf.toString('latin1'))}`).toEqual(fast);
+  if (open !== undefined) expect(parsedLineEnd).toBe(3 + buf.length);
   if (fast !== undefined) {
     expect(typeof ref, `fast path accepted a line the reference rejects: ${JSON.stringify(buf.toString('latin1'))}`).toBe('object');
     expect(fast).toEqual(ref);
@@ -260,6 +265,25 @@ describe('the word-at-a-time matching agrees with the reference', () => {
     for (const text of lines) {
       const full = Buffer.from(text + '\n' + text);
       for (let k = 0; k <= full.length; k++) agreeCut(full, k);
+    }
+  });
+
+  it('read open (its end not known), it takes a line only when its newline is within the limit', () => {
+    for (const text of lines) {
+      for (const sep of ['\n', ' \r\n', '\t\n', ' x\n', '\r']) {
+        const full = Buffer.from(text + sep + text + '\n');
+        const nl = full.indexOf(10);
+        const lineOk = sep.trim() === '' || sep === ' \r\n';
+        for (let limit = 0; limit <= full.length; limit++) {
+          const r = fastParseRecord(full, 0, limit, true, true);
+          if (limit > nl && lineOk && sep !== '\r') {
+            expect(r, `${JSON.stringify(sep)} limit ${limit}`).toEqual(reference(full.subarray(0, nl)));
+            expect(parsedLineEnd).toBe(nl);
+          } else {
+            expect(r, `${JSON.stringify(sep)} limit ${limit}`).toBeUndefined();
+          }
+        }
+      }
     }
   });
 

@@ -274,3 +274,66 @@ describe('LineSplitter.reset', () => {
     expect(events).toEqual([{ kind: 'line', lineNo: 1, text: 'short' }]);
   });
 });
+
+describe('LineSplitter with a sink that finds its own newline (lineAt)', () => {
+  /**
+   * A collector whose lineAt takes the lines starting with an even byte, finding their newline
+   * within the limit it is given (as the fast parser does), and declines the rest; `line` then
+   * gets them. Whichever way a line goes, the events must be the plain splitter's.
+   */
+  function fastCollector(): { sink: LineSink; events: Event[]; taken: () => number } {
+    const { sink, events } = collector();
+    let taken = 0;
+    sink.lineAt = (buf, start, limit, lineNo) => {
+      if (start >= limit || buf[start]! % 2 !== 0) return -1;
+      const nl = buf.subarray(0, limit).indexOf(10, start);
+      if (nl === -1) return -1;
+      taken++;
+      sink.line(buf, start, nl, lineNo);
+      return nl;
+    };
+    return { sink, events, taken: () => taken };
+  }
+
+  it('gives the same lines, numbers and too-long reports at every chunking', () => {
+    const r = rng(5);
+    const lines: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const len = r() < 0.03 ? 40 + Math.floor(r() * 40) : Math.floor(r() * 30);
+      let s = '';
+      for (let j = 0; j < len; j++) s += String.fromCharCode(32 + Math.floor(r() * 200));
+      lines.push(s);
+    }
+    const input = Buffer.from(lines.join('\n') + '\ntail', 'latin1');
+    const max = 40;
+    const want = expectedEvents(input, max);
+    expect(want.events.some((e) => e.kind === 'tooLong')).toBe(true);
+    for (const maxChunk of [1, 5, 64, 1000, input.length]) {
+      const { sink, events, taken } = fastCollector();
+      const s = new LineSplitter(sink, max);
+      for (let pos = 0; pos < input.length; ) {
+        const next = Math.min(input.length, pos + 1 + Math.floor(r() * maxChunk));
+        s.push(input.subarray(pos, next));
+        pos = next;
+      }
+      expect(events, `chunks up to ${maxChunk}`).toEqual(want.events);
+      expect(s.lineNo).toBe(2000);
+      expect(s.pendingBytes).toBe(4);
+      if (maxChunk >= 64) expect(taken()).toBeGreaterThan(500); // the fast path was used
+    }
+  });
+
+  it('is never handed bytes past the chunk’s last newline', () => {
+    const limits: Array<[number, number]> = [];
+    const { sink } = collector();
+    sink.lineAt = (buf, _start, limit) => {
+      limits.push([limit, buf.lastIndexOf(10)]);
+      return -1;
+    };
+    const s = new LineSplitter(sink);
+    s.push(Buffer.from('ab\ncd\nunfinished'));
+    s.push(Buffer.from('-line\nx\ny'));
+    expect(limits.length).toBeGreaterThan(0);
+    for (const [limit, lastNl] of limits) expect(limit).toBeLessThanOrEqual(lastNl + 1);
+  });
+});
