@@ -5,9 +5,10 @@ import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
-/** Ranges per thread: small enough that threads finish close together (this thread starts ≈ 0.1 s
- *  before the workers), large enough that their results cost little to merge. */
-const RANGES_PER_THREAD = 16;
+/** The smallest range planned: ≈ 5 ms of reading, so the threads finish within that of each other. */
+const MIN_RANGE_BYTES = 1 << 20;
+/** A range is at most 1/(threads × this) of what is left to plan (guided self-scheduling). */
+const SHARE = 4;
 
 // Under vitest the sources are TypeScript, which a worker cannot load: use the build.
 const WORKER_URL = import.meta.url.endsWith('.ts') ? new URL('../../dist/read/read-worker.js', import.meta.url) : new URL('./read-worker.js', import.meta.url);
@@ -27,23 +28,32 @@ export interface IndexJob {
 
 type Range = Pick<RangeTask, 'path' | 'start' | 'end' | 'gzip'>;
 
-/** Splits the jobs into ranges of roughly equal byte counts (gzip files stay whole). */
+/**
+ * Splits the jobs into ranges, in order, each a share of the bytes still to plan: large ones
+ * first (fewer results to merge), then smaller and smaller down to MIN_RANGE_BYTES, so that the
+ * last ranges taken are short and no thread waits long for another at the end. Gzip files stay
+ * whole.
+ */
 export function planRanges(jobs: ReadonlyArray<{ path: string; from?: number; bytes: number; gzip: boolean }>, threads: number): Range[] {
-  const total = jobs.reduce((n, j) => n + j.bytes, 0);
-  const target = Math.max(1 << 20, Math.ceil(total / (threads * RANGES_PER_THREAD)));
+  let remaining = jobs.reduce((n, j) => n + j.bytes, 0);
   const out: Range[] = [];
   for (const j of jobs) {
     const from = j.from ?? 0;
     if (!(j.bytes >= 0)) throw new Error(`planRanges: bad byte count for ${j.path}`);
     if (j.gzip) {
       out.push({ path: j.path, start: 0, end: Infinity, gzip: true });
+      remaining -= j.bytes;
       continue;
     }
-    for (let s = from; ; s += target) {
+    const jobEnd = from + j.bytes;
+    for (let s = from; ; ) {
+      const size = Math.max(MIN_RANGE_BYTES, Math.ceil(remaining / (threads * SHARE)));
       // The last range is open-ended: a writer may have appended since the listing.
-      const end = s + target >= from + j.bytes ? Infinity : s + target;
+      const end = s + size >= jobEnd ? Infinity : s + size;
       out.push({ path: j.path, start: s, end, gzip: false });
+      remaining -= Math.min(end, jobEnd) - s;
       if (end === Infinity) break;
+      s = end;
     }
   }
   return out;
