@@ -64,6 +64,19 @@ describe('parallel reading', () => {
     expect(c.at(-1)!.end).toBe(Infinity);
   });
 
+  it('planRanges hands out large ranges first and small ones last, covering every byte once', () => {
+    const jobs = Array.from({ length: 10 }, (_, i) => ({ path: `f${i}`, from: 0, bytes: 30 << 20, gzip: false }));
+    const plan = planRanges(jobs, 2);
+    const sizes = plan.map((p) => (p.end === Infinity ? 30 * 2 ** 20 - (p.start % (30 * 2 ** 20)) : p.end - p.start));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(300 * 2 ** 20);
+    for (let i = 1; i < sizes.length; i++) {
+      // Non-increasing, but for a file's open-ended remainder, which may be smaller.
+      if (plan[i - 1]!.end !== Infinity) expect(sizes[i]!, `range ${i}`).toBeLessThanOrEqual(sizes[i - 1]!);
+    }
+    expect(sizes[0]).toBe(30 * 2 ** 20); // early ranges: whole files
+    expect(Math.max(...sizes.slice(-6))).toBeLessThanOrEqual(2 ** 20); // the tail: 1 MiB at most
+  });
+
   it('workers give the same report as one thread, malformed line numbers included', async () => {
     const until = Date.parse('2026-11-27T10:00:00Z');
     const opts = { dirs: [dir], windowMinutes: 60, until, now: () => until, dailyTokenLimit: 1_000_000 };
