@@ -157,9 +157,15 @@ function skipPlainWords(dv: DataView, i: number, end: number): number {
 const internKeys: Uint8Array[] = [];
 const internValues: string[] = [];
 const internPatterns: Pattern[] = [];
-/** Slot (from a name's first four bytes) → its pattern's index + 1; 0 for none. */
-const internByFirstWord = new Int32Array(256);
-const slotOf = (w: number): number => (w ^ (w >>> 11) ^ (w >>> 21)) & 255;
+// Names of up to 15 bytes, with their closing quote, as four masked words in a table indexed by
+// a hash of the first word: one probe and four compares find a known name (the latest name wins
+// a slot); anything else takes the loop over every name.
+const NAME_SLOTS = 256;
+const nameWords = new Int32Array(NAME_SLOTS * 4);
+const nameMasks = new Int32Array(NAME_SLOTS * 4);
+/** Slot → the name's index + 1; 0 for none. */
+const nameIndex = new Int32Array(NAME_SLOTS);
+const slotOf = (w: number): number => (w ^ (w >>> 11) ^ (w >>> 21)) & (NAME_SLOTS - 1);
 
 function intern(buf: Buffer, s: number, e: number): string {
   for (let i = 0; i < internKeys.length; i++) {
@@ -172,7 +178,14 @@ function intern(buf: Buffer, s: number, e: number): string {
     internValues.push(value);
     const pat = pattern([...b, QUOTE]);
     internPatterns.push(pat);
-    if (pat.length >= 4) internByFirstWord[slotOf(pat.words[0]!)] = internPatterns.length; // the latest name wins a slot
+    if (pat.length >= 4 && pat.length <= 16) {
+      const t = slotOf(pat.words[0]!) * 4;
+      for (let j = 0; j < 4; j++) {
+        nameWords[t + j] = pat.words[j] ?? 0;
+        nameMasks[t + j] = pat.masks[j] ?? 0;
+      }
+      nameIndex[t >> 2] = internPatterns.length;
+    }
   }
   return value;
 }
@@ -186,14 +199,23 @@ let valueEnd = -1;
  * bytes). Sets `valueEnd` to the quote; -1 when no known name matches.
  */
 function internedByWords(dv: DataView, s: number, end: number): number {
-  if (s + 4 <= viewBytes) {
-    // Most lines name a stage or model seen before: look it up by its first four bytes.
-    const k = internByFirstWord[slotOf(rd(dv, s))]! - 1;
-    if (k >= 0 && matchAt(dv, s, end, internPatterns[k]!)) {
-      valueEnd = s + internPatterns[k]!.length - 1;
-      return k;
+  if (s + 16 <= viewBytes) {
+    // Most lines name a stage or model seen before.
+    const w = rd(dv, s);
+    const t = slotOf(w) * 4;
+    const k = nameIndex[t >> 2]! - 1;
+    if (k >= 0 && w === nameWords[t] && (rd(dv, s + 4) & nameMasks[t + 1]!) === nameWords[t + 1] && (rd(dv, s + 8) & nameMasks[t + 2]!) === nameWords[t + 2] && (rd(dv, s + 12) & nameMasks[t + 3]!) === nameWords[t + 3]) {
+      const e = s + internKeys[k]!.length;
+      if (e < end) {
+        valueEnd = e;
+        return k;
+      }
     }
   }
+  return internedByLoop(dv, s, end);
+}
+
+function internedByLoop(dv: DataView, s: number, end: number): number {
   for (let k = 0; k < internPatterns.length; k++) {
     const pat = internPatterns[k]!;
     if (matchAt(dv, s, end, pat)) {
@@ -328,13 +350,22 @@ let scannedMinute = NaN;
 // its minute: lines of one minute then only read `:SS.mmmZ`.
 let tsW0 = 0, tsW1 = 0, tsW2 = 0, tsW3 = 0, tsMinute = NaN;
 
-/** `:SS.mmmZ` at buf[s + 16, s + 24) added to `minute`, or NaN. */
-function secondsOfTs(buf: Buffer, s: number, minute: number): number {
-  if (buf[s + 16] !== COLON || buf[s + 19] !== 0x2e || buf[s + 23] !== 0x5a) return NaN;
-  const sec = d2(buf, s + 17);
-  const m1 = buf[s + 20]! - 0x30, m2 = buf[s + 21]! - 0x30, m3 = buf[s + 22]! - 0x30;
-  if (sec < 0 || sec > 59 || m1 < 0 || m1 > 9 || m2 < 0 || m2 > 9 || m3 < 0 || m3 > 9) return NaN;
-  return minute + sec * 1000 + m1 * 100 + m2 * 10 + m3;
+/**
+ * `:SS.mmmZ` at buf[s + 16, s + 24) added to `minute`, or NaN; the caller keeps s + 24 within
+ * the view. Two word loads: a byte b is a digit when its high nibble is 3 both as is and plus 6
+ * (0x3a–0x3f carry into 0x4_), tested for every digit byte of a word at once.
+ */
+function secondsOfTs(dv: DataView, s: number, minute: number): number {
+  const a = rd(dv, s + 16); // `:` S S `.`
+  const b = rd(dv, s + 20); // m m m `Z`
+  const sd = (a >>> 8) & 0xffff;
+  const md = b & 0xffffff;
+  if ((a & 0xff) !== COLON || a >>> 24 !== 0x2e || b >>> 24 !== 0x5a) return NaN;
+  if ((sd & 0xf0f0) !== 0x3030 || ((sd + 0x0606) & 0xf0f0) !== 0x3030) return NaN;
+  if ((md & 0xf0f0f0) !== 0x303030 || ((md + 0x060606) & 0xf0f0f0) !== 0x303030) return NaN;
+  const sec = (sd & 0xf) * 10 + ((sd >>> 8) & 0xf);
+  if (sec > 59) return NaN;
+  return minute + sec * 1000 + (md & 0xf) * 100 + ((md >>> 8) & 0xf) * 10 + ((md >>> 16) & 0xf);
 }
 
 const T_STAGE = 0, T_QUEUE = 1, T_LLM = 2;
@@ -401,7 +432,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
           ve = vs + 24;
           if (ve >= end || buf[ve] !== QUOTE) return undefined;
           if (rd(dv, vs) === tsW0 && rd(dv, vs + 4) === tsW1 && rd(dv, vs + 8) === tsW2 && rd(dv, vs + 12) === tsW3) {
-            ts = secondsOfTs(buf, vs, tsMinute); // the same minute as an earlier line
+            ts = secondsOfTs(dv, vs, tsMinute); // the same minute as an earlier line
           } else {
             ts = scanTs(buf, vs, ve);
             if (ts === ts) {
