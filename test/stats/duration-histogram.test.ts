@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DurationHistogram,
   MIN_TRACKED_MS,
+  bucketIndex,
   bucketUpperBound,
   nearestRank,
 } from '../../src/stats/duration-histogram.js';
@@ -327,3 +328,49 @@ describe('DurationHistogram countAtOrBelow', () => {
     expect(total).toBe(1000);
   });
 });
+
+describe('bucketIndex (a table lookup, no logarithm)', () => {
+  /** The definition: bucket i holds (γ^(i−1), γ^i]. */
+  function holds(ms: number): void {
+    const i = bucketIndex(ms);
+    expect(ms, `${ms} above its bucket ${i}`).toBeLessThanOrEqual(bucketUpperBound(i));
+    expect(ms, `${ms} at or below the bucket under ${i}`).toBeGreaterThan(bucketUpperBound(i - 1));
+  }
+
+  it('puts every value in the one bucket whose bounds hold it, across the tracked range', () => {
+    const r = rng(77);
+    for (let k = 0; k < 200_000; k++) holds(MIN_TRACKED_MS * Math.pow(1e12 - 1, r())); // 1 µs to 1e9 ms, log-uniform
+    for (let k = 0; k < 20_000; k++) holds(Math.round(r() * 100_000) / 10); // the writer's one-decimal values
+  });
+
+  it('on the bounds themselves and the doubles next to them', () => {
+    const f = new Float64Array(1);
+    const u = new BigUint64Array(f.buffer);
+    const next = (x: number, d: 1n | -1n) => {
+      f[0] = x;
+      u[0] = u[0]! + d;
+      return f[0]!;
+    };
+    for (let i = bucketIndex(MIN_TRACKED_MS) + 1; bucketUpperBound(i) < 1e9; i++) {
+      const b = bucketUpperBound(i);
+      expect(bucketIndex(b)).toBe(i);
+      expect(bucketIndex(next(b, 1n))).toBe(i + 1);
+      expect(bucketIndex(next(b, -1n))).toBe(i);
+    }
+  });
+
+  it('agrees with ceil(ln(ms) / ln γ) except within a rounding error of a bound', () => {
+    const lnGamma = Math.log(1.005 / 0.995);
+    const r = rng(78);
+    let checked = 0;
+    for (let k = 0; k < 100_000; k++) {
+      const ms = MIN_TRACKED_MS * Math.pow(1e12 - 1, r());
+      const x = Math.log(ms) / lnGamma;
+      if (Math.abs(x - Math.round(x)) < 1e-9) continue;
+      expect(bucketIndex(ms)).toBe(Math.ceil(x) + 0); // + 0: no -0
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(99_000);
+  });
+});
+
