@@ -2,7 +2,8 @@
 // Cold report benchmark (issue: "the report at DuckDB speed"): a generated day of 5,000,000 lines
 // in 24 hourly files, warm page cache. In one run: perfmon's whole-day report (workers, and one
 // thread), DuckDB's equivalent query with 2 threads, a plain JSON.parse loop, and perfmon's
-// --window 30m report over the same directory. Prints wall times, peak RSS and the ratios.
+// --window 30m report over the same directory, interleaved round by round. Prints median wall
+// times, peak RSS and the ratios.
 //   node bench/cold-report.js [--lines 5000000] [--runs 3]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
@@ -27,14 +28,16 @@ function measure(mode, window = '1d') {
   const wall = performance.now() - t0;
   return { ...JSON.parse(out.trim().split('\n').pop()), wall };
 }
-function best(mode, window) {
-  const rs = [];
-  for (let i = 0; i < runs; i++) rs.push(measure(mode, window));
+// The runs are interleaved (one of each mode per round): this machine's speed drifts by up to 2×
+// over minutes, and running each mode's runs back to back measured the drift, not the modes.
+const modes = [['duckdb'], ['perfmon'], ['perfmon-1thread'], ['baseline'], ['perfmon', '30m']];
+const samples = modes.map(() => []);
+for (let i = 0; i < runs; i++) modes.forEach(([mode, window], k) => samples[k].push(measure(mode, window)));
+const results = modes.map(([mode, window], k) => {
+  const rs = samples[k];
   const walls = rs.map((r) => r.wall).sort((a, b) => a - b);
   return { mode, window, wall: walls[Math.floor(walls.length / 2)], rss: Math.max(...rs.map((r) => r.maxRssMB)), signals: rs[0].signals };
-}
-
-const results = [best('duckdb'), best('perfmon'), best('perfmon-1thread'), best('baseline'), best('perfmon', '30m')];
+});
 const [duck, pm, pm1, base, win] = results;
 console.log(`# cold report — ${lines.toLocaleString('en-US')} lines, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${files.length} files; ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; median of ${runs}`);
 console.log('');
