@@ -200,6 +200,18 @@ describe('fastParseRecord agrees with JSON.parse + schema', () => {
     }
   });
 
+  it('with many stage and model names (the name table rebuilt as names arrive)', () => {
+    const names = Array.from({ length: 80 }, (_, i) => ['stage', 'extract-v', 'gpt-4o-mini-', 'x', 'a-much-longer-stage-name-'][i % 5]! + i);
+    for (let round = 0; round < 3; round++) {
+      for (const name of names) {
+        agree(`{"ts":"2026-11-27T09:00:00.123Z","stage":"${name}","durationMs":5}`);
+        agree(`{"ts":"2026-11-27T09:00:00.123Z","type":"llm","model":"${name}","durationMs":5}`);
+        const line = Buffer.from(`{"ts":"2026-11-27T09:00:00.123Z","stage":"${name}","durationMs":5}`);
+        expect(fastParseRecord(line, 0, line.length)).toMatchObject({ stage: name });
+      }
+    }
+  });
+
   it('on generated timestamps across days, months and leap years', () => {
     const rand = rng(7);
     for (let i = 0; i < 5_000; i++) {
