@@ -127,20 +127,22 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
   // Lines come in time order, nearly: most find the previous line's minute.
   let lastMinute = NaN;
   let last: MinuteEntry | undefined;
-  const onRecord = (r: MetricRecord) => {
+  /** The entry of the minute holding `ts`, its byte range widened to the line [ls, le). */
+  const entryFor = (ts: number, ls: number, le: number): MinuteEntry => {
     let e: MinuteEntry | undefined;
-    if (r.ts >= lastMinute && r.ts < lastMinute + MINUTE_MS) e = last!;
+    if (ts >= lastMinute && ts < lastMinute + MINUTE_MS) e = last!;
     else {
-      const m = minuteOf(r.ts);
+      const m = minuteOf(ts);
       e = index.minutes.get(m);
-      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: lineStart, to: lineEnd }));
+      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: ls, to: le }));
       lastMinute = m;
       last = e;
     }
-    e.rollup.add(r);
-    if (lineStart < e.from) e.from = lineStart;
-    if (lineEnd > e.to) e.to = lineEnd;
+    if (ls < e.from) e.from = ls;
+    if (le > e.to) e.to = le;
+    return e;
   };
+  const onRecord = (r: MetricRecord) => entryFor(r.ts, lineStart, lineEnd).rollup.add(r);
   const base = index.lines;
   // Aggregation needs no signalId or error text: skip decoding them on the fast path.
   const parse = recordLineSink(path, onRecord, index.malformed, { ...o, ids: false });
@@ -161,17 +163,31 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
     },
   };
   if (o.fastPath !== false) {
-    // The common line, read and its newline found in one pass (see LineSink.lineAt).
-    sink.lineAt = (buf, start, limit, lineNo) => {
-      const r = fastParseRecord(buf, start, limit, false, true);
-      if (r === undefined) return -1;
-      const end = parsedLineEnd;
-      lineStart = lineEnd;
-      lineEnd = lineStart + (end - start) + 1;
-      onRecord(r);
-      index.lines = base + lineNo;
-      index.offset = lineEnd;
-      return end;
+    // The common lines, each read and its newline found in one pass (see LineSink.linesAt), in a
+    // loop of its own: per line, no call from the splitter and no writes to the index.
+    sink.linesAt = (buf, start, limit, maxLineBytes, lines) => {
+      let pos = start;
+      let taken = 0;
+      let ls = lineStart;
+      let le = lineEnd;
+      while (pos < limit) {
+        const r = fastParseRecord(buf, pos, Math.min(limit, pos + maxLineBytes + 1), false, true);
+        if (r === undefined) break;
+        const nl = parsedLineEnd;
+        ls = le;
+        le = ls + (nl - pos) + 1;
+        entryFor(r.ts, ls, le).rollup.add(r);
+        pos = nl + 1;
+        taken++;
+      }
+      if (taken > 0) {
+        lineStart = ls;
+        lineEnd = le;
+        lines.lineNo += taken;
+        index.lines = base + lines.lineNo;
+        index.offset = le;
+      }
+      return pos;
     };
   }
   return sink;

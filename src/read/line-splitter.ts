@@ -9,11 +9,13 @@ export interface LineSink {
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
   tooLong(lineNo: number, bytes: number): void;
   /**
-   * Optional fast path: handle the line starting at `start` whose newline lies somewhere before
-   * `limit`, finding that newline while reading the line; returns its index, or -1 having done
-   * nothing (the splitter then finds the newline and calls `line`). Saves a search per line.
+   * Optional fast path: take as many lines as it can from `start` on, each ending at a newline
+   * before `limit` and no longer than `maxLineBytes`, finding each newline while reading its line
+   * (no search per line), numbering them on from `lines.lineNo`, which it advances. Returns where
+   * the first line it did not take starts (`start` if none): the splitter finds that line's
+   * newline and calls `line` (or `tooLong`), then offers the rest again.
    */
-  lineAt?(buf: Buffer, start: number, limit: number, lineNo: number): number;
+  linesAt?(buf: Buffer, start: number, limit: number, maxLineBytes: number, lines: { lineNo: number }): number;
 }
 
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -40,19 +42,16 @@ export class LineSplitter {
     let pos = 0;
     const len = chunk.length;
     const sink = this.sink;
-    // lineAt is only given lines whose newline is in the chunk: a parse then never reads past the
-    // chunk's last newline (every scan stops at a newline), so never beyond the chunk, where V8
-    // would deoptimise the parser for an out-of-bounds read.
-    const lastNl = sink.lineAt !== undefined ? chunk.lastIndexOf(10) : -1;
+    // linesAt is only given lines whose newline is in the chunk: a parse then never reads past
+    // the chunk's last newline (every scan stops at a newline), so never beyond the chunk, where
+    // V8 would deoptimise the parser for an out-of-bounds read.
+    const lastNl = sink.linesAt !== undefined ? chunk.lastIndexOf(10) : -1;
+    let offered = -1;
     while (pos < len) {
-      if (pos <= lastNl && this.carryLen === 0 && !this.skipping) {
-        // A line longer than maxLineBytes has its newline past this limit: it falls through.
-        const nlAt = sink.lineAt!(chunk, pos, Math.min(lastNl + 1, pos + this.maxLineBytes + 1), this.lineNo + 1);
-        if (nlAt >= 0) {
-          this.lineNo++;
-          pos = nlAt + 1;
-          continue;
-        }
+      if (pos <= lastNl && pos > offered && this.carryLen === 0 && !this.skipping) {
+        offered = pos;
+        pos = sink.linesAt!(chunk, pos, lastNl + 1, this.maxLineBytes, this);
+        if (pos > lastNl) continue;
       }
       const nl = chunk.indexOf(10, pos);
       if (nl === -1) {

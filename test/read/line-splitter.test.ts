@@ -275,22 +275,25 @@ describe('LineSplitter.reset', () => {
   });
 });
 
-describe('LineSplitter with a sink that finds its own newline (lineAt)', () => {
+describe('LineSplitter with a sink that finds its own newlines (linesAt)', () => {
   /**
-   * A collector whose lineAt takes the lines starting with an even byte, finding their newline
-   * within the limit it is given (as the fast parser does), and declines the rest; `line` then
-   * gets them. Whichever way a line goes, the events must be the plain splitter's.
+   * A collector whose linesAt takes lines while they start with an even byte, finding each
+   * newline within the limit it is given (as the fast parser does), and leaves the rest to the
+   * splitter. Whichever way a line goes, the events must be the plain splitter's.
    */
   function fastCollector(): { sink: LineSink; events: Event[]; taken: () => number } {
     const { sink, events } = collector();
     let taken = 0;
-    sink.lineAt = (buf, start, limit, lineNo) => {
-      if (start >= limit || buf[start]! % 2 !== 0) return -1;
-      const nl = buf.subarray(0, limit).indexOf(10, start);
-      if (nl === -1) return -1;
-      taken++;
-      sink.line(buf, start, nl, lineNo);
-      return nl;
+    sink.linesAt = (buf, start, limit, max, lines) => {
+      let pos = start;
+      while (pos < limit && buf[pos]! % 2 === 0) {
+        const nl = buf.subarray(0, Math.min(limit, pos + max + 1)).indexOf(10, pos);
+        if (nl === -1) break;
+        taken++;
+        sink.line(buf, pos, nl, ++lines.lineNo);
+        pos = nl + 1;
+      }
+      return pos;
     };
     return { sink, events, taken: () => taken };
   }
@@ -326,9 +329,9 @@ describe('LineSplitter with a sink that finds its own newline (lineAt)', () => {
   it('is never handed bytes past the chunk’s last newline', () => {
     const limits: Array<[number, number]> = [];
     const { sink } = collector();
-    sink.lineAt = (buf, _start, limit) => {
+    sink.linesAt = (buf, start, limit) => {
       limits.push([limit, buf.lastIndexOf(10)]);
-      return -1;
+      return start;
     };
     const s = new LineSplitter(sink);
     s.push(Buffer.from('ab\ncd\nunfinished'));
