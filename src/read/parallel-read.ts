@@ -98,7 +98,12 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     const fromWorkers = Promise.all(workers.map((w) => workerDone(w, tasks, results, finished)));
     fromWorkers.catch(() => {}); // awaited below, after this thread's share
     for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
-      results[i] = await indexRange(tasks[i]!);
+      try {
+        results[i] = await indexRange(tasks[i]!);
+      } catch (e) {
+        // The same error whichever thread read the range.
+        throw new PerfmonError('READ_FAILED', `cannot read ${tasks[i]!.path}: ${(e as Error).message}`);
+      }
       finished();
       // Let the workers' results in between ranges: decoding them then is off the critical path.
       await new Promise(setImmediate);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planRanges } from '../../src/read/parallel-read.js';
+import { indexJobs, planRanges } from '../../src/read/parallel-read.js';
 import { readRange } from '../../src/read/read-range.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import type { PerformanceReport } from '../../src/report/types.js';
@@ -86,6 +86,18 @@ describe('parallel reading', () => {
     expect(one.malformed.count).toBe(21); // i = 0, 997, …, 19940
     expect(one.malformed.first.map((m) => m.line)).toEqual([1, 998, 1995, 2992, 3989, 4986, 5983, 6980, 7977, 8974]);
     expectSameReport(four, one);
+  });
+
+  it('a range that cannot be read fails the whole read with one clear error, on whichever thread', async () => {
+    const file = join(dir, 'perfmon-20261127-09.ndjson');
+    for (let round = 0; round < 3; round++) {
+      const jobs = [
+        { path: file, from: 0, bytes: 2 << 20, gzip: false },
+        { path: dir, from: 0, bytes: 3 << 20, gzip: false }, // a directory: read() fails with EISDIR
+        { path: file, from: 0, bytes: 2 << 20, gzip: false },
+      ];
+      await expect(indexJobs(jobs, { threads: 3, fastPath: true, forceParallel: true })).rejects.toThrow(`cannot read ${dir}: EISDIR`);
+    }
   });
 
   it('on the sample logs too', async () => {
