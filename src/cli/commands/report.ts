@@ -22,7 +22,7 @@ export function windowOptions(cmd: Command): Command {
     .option('-w, --window <duration>', 'window length: minutes (30) or a duration (90s, 30m, 2h, 1d) (default: the retention, 24h)')
     .option('-u, --until <time>', 'end of the window: now, latest (the newest record), or an ISO time', 'now')
     .option('-c, --config <file>', 'configuration file (default: ./perfmon.config.json if present)')
-    .option('--threads <n>', 'threads reading large logs, this one included (default: one per core; 1 reads on this thread only)')
+    .option('--threads <n>', 'threads reading large logs (default: one per core; 1: read on one thread)')
     .option('--no-cache', 'read the logs whole, without the index kept in $XDG_CACHE_HOME/perfmon');
 }
 
