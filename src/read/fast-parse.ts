@@ -162,12 +162,15 @@ const internPatterns: Pattern[] = [];
 // ways, because names often share their first four bytes (`gpt-4o`, `gpt-4o-mini`); when three
 // names would share a slot the table is rebuilt with another multiplier. A name the table does
 // not hold costs several times more on each of its lines (the loop over every name).
-const NAME_SLOTS = 1024;
+const NAME_BITS = 10;
+const NAME_SLOTS = 1 << NAME_BITS;
 const nameWords = new Int32Array(NAME_SLOTS * 2 * 4);
 const nameMasks = new Int32Array(NAME_SLOTS * 2 * 4);
 /** Entry (slot × 2 + way) → the name's index + 1; 0 for none. */
 const nameIndex = new Int32Array(NAME_SLOTS * 2);
 let nameMul = 0x9e3779b1 | 0;
+/** The first of the two entries for a name whose first word is `w`. */
+const nameEntry = (w: number): number => (Math.imul(w, nameMul) >>> (32 - NAME_BITS)) << 1;
 
 /** Puts every interned name that fits into the table; false when a slot overflows. */
 function tableNames(): boolean {
@@ -176,7 +179,7 @@ function tableNames(): boolean {
   for (let k = 0; k < internPatterns.length; k++) {
     const pat = internPatterns[k]!;
     if (pat.length < 4 || pat.length > 16) continue;
-    let e = (Math.imul(pat.words[0]!, nameMul) >>> 22) << 1;
+    let e = nameEntry(pat.words[0]!);
     if (nameIndex[e] !== 0) e++;
     if (nameIndex[e] !== 0) {
       fits = false;
@@ -453,7 +456,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
           let k = -1;
           if (vs + 16 <= viewBytes) {
             const w0 = rd(dv, vs), w1 = rd(dv, vs + 4), w2 = rd(dv, vs + 8), w3 = rd(dv, vs + 12);
-            const first = (Math.imul(w0, nameMul) >>> 22) << 1;
+            const first = nameEntry(w0);
             for (let e = first; e < first + 2; e++) {
               const c = nameIndex[e]! - 1;
               if (c < 0) break;
