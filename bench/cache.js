@@ -3,13 +3,14 @@
 // `perfmon report --window 1d` cold (empty cache), again with no new data, and again after
 // 10,000 new lines; the cache's size against the logs'. Each run is a fresh process: the whole
 // command as a user runs it, startup included.
-//   node bench/cache.js [--lines 5000000] [--runs 3]
+//   node bench/cache.js [--lines 5000000] [--runs 3] [--env-as-is]
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDay } from './generate-logs.js';
+import { childEnv, envNote } from './child-env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -25,13 +26,13 @@ const bin = join(here, '..', 'bin', 'perfmon.js');
 /** The installed command, as a user or cron runs it: a fresh process, startup included. */
 function run(cacheHome, window = '1d') {
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [bin, 'report', '--dir', dir, '--until', 'latest', '--window', window, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, XDG_CACHE_HOME: cacheHome } });
+  const out = execFileSync(process.execPath, [bin, 'report', '--dir', dir, '--until', 'latest', '--window', window, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...childEnv(args), XDG_CACHE_HOME: cacheHome } });
   return { wall: performance.now() - t0, signals: JSON.parse(out).throughput.totalSignalsProcessed };
 }
 /** What starting Node alone costs on this machine: the floor under any run. */
 function nodeStart() {
   const t0 = performance.now();
-  execFileSync(process.execPath, ['-e', '0']);
+  execFileSync(process.execPath, ['-e', '0'], { env: childEnv(args) });
   return performance.now() - t0;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -44,23 +45,31 @@ const bare = [];
 let cacheBytes = 0;
 // Appended lines carry timestamps inside the day, so the report must count them.
 const last = files.at(-1);
-for (let i = 0; i < runs; i++) {
-  const home = mkdtempSync(join(tmpdir(), 'perfmon-bench-cache-'));
-  cold.push(run(home).wall);
-  warm.push(run(home).wall);
-  bare.push(nodeStart());
-  // Issue 6's windowed report, answered from the index: the last 30 minutes (today's tokens too).
-  window30.push(run(home, '30m').wall);
-  let text = '';
-  for (let k = 0; k < 10_000; k++) text += `{"ts":"2026-11-26T23:59:${String(k % 60).padStart(2, '0')}.${String(k % 1000).padStart(3, '0')}Z","stage":"total","durationMs":${1000 + (k % 500)},"success":true}\n`;
-  appendFileSync(last, text);
-  after.push(run(home).wall);
-  const cacheDir = join(home, 'perfmon');
-  cacheBytes = readdirSync(cacheDir).reduce((n, f) => n + statSync(join(cacheDir, f)).size, 0);
-  rmSync(home, { recursive: true, force: true });
+const lastSize = statSync(last).size;
+try {
+  for (let i = 0; i < runs; i++) {
+    const home = mkdtempSync(join(tmpdir(), 'perfmon-bench-cache-'));
+    cold.push(run(home).wall);
+    warm.push(run(home).wall);
+    bare.push(nodeStart());
+    // Issue 6's windowed report, answered from the index: the last 30 minutes (today's tokens too).
+    window30.push(run(home, '30m').wall);
+    let text = '';
+    for (let k = 0; k < 10_000; k++) text += `{"ts":"2026-11-26T23:59:${String(k % 60).padStart(2, '0')}.${String(k % 1000).padStart(3, '0')}Z","stage":"total","durationMs":${1000 + (k % 500)},"success":true}\n`;
+    appendFileSync(last, text);
+    after.push(run(home).wall);
+    const cacheDir = join(home, 'perfmon');
+    cacheBytes = readdirSync(cacheDir).reduce((n, f) => n + statSync(join(cacheDir, f)).size, 0);
+    rmSync(home, { recursive: true, force: true });
+    // The same day for every run and every later benchmark: the appended lines go again.
+    truncateSync(last, lastSize);
+  }
+} finally {
+  truncateSync(last, lastSize);
 }
 const total = logBytes();
 console.log(`# cache — report --window 1d over ${lines.toLocaleString('en-US')}+ lines (${(total / 2 ** 20).toFixed(0)} MiB, ${files.length} files); ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; median of ${runs}`);
+console.log(envNote(args));
 console.log('');
 console.log('| run | wall | ÷ cold | target |');
 console.log('|---|---:|---:|---:|');
@@ -72,4 +81,3 @@ console.log(`| \`node -e 0\` (Node's own start) | ${(median(bare) / 1000).toFixe
 console.log(`| --window 30m, no new data | ${(median(window30) / 1000).toFixed(3)} s | ${((median(window30) / c) * 100).toFixed(1)} % | ≤ 5 % (issue 6, against the whole-day report) |`);
 console.log('');
 console.log(`cache size: ${(cacheBytes / 2 ** 20).toFixed(2)} MiB = ${((cacheBytes / total) * 100).toFixed(2)} % of the logs (target ≤ 2 %)`);
-console.log(`(the generated data was appended to by this run: ${runs * 10_000} lines at the end of ${last.split('/').pop()})`);

@@ -4,12 +4,13 @@
 // thread), DuckDB's equivalent query with 2 threads, a plain JSON.parse loop, and perfmon's
 // --window 30m report over the same directory, interleaved round by round. Prints median wall
 // times, peak RSS and the ratios.
-//   node bench/cold-report.js [--lines 5000000] [--runs 3]
+//   node bench/cold-report.js [--lines 5000000] [--runs 3] [--env-as-is]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv, envNote } from './child-env.js';
 import { ensureDay } from './generate-logs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,7 +25,7 @@ for (const f of files) readFileSync(f); // warm the page cache
 
 function measure(mode, window = '1d') {
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [join(here, 'report-child.js'), mode, dir, window], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [join(here, 'report-child.js'), mode, dir, window], { encoding: 'utf8', maxBuffer: 1 << 20, env: childEnv(args) });
   const wall = performance.now() - t0;
   return { ...JSON.parse(out.trim().split('\n').pop()), wall };
 }
@@ -40,6 +41,7 @@ const results = modes.map(([mode, window], k) => {
 });
 const [duck, pm, pm1, base, win] = results;
 console.log(`# cold report — ${lines.toLocaleString('en-US')} lines, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${files.length} files; ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; median of ${runs}`);
+console.log(envNote(args));
 console.log('');
 console.log('| run | wall | peak RSS | signals |');
 console.log('|---|---:|---:|---:|');
