@@ -249,11 +249,11 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 7 since a bucket's bounds are the table of γ^i (a value exactly on a bound could fall in the
+ * 8 since a histogram keeps its second smallest and second largest samples; 7 since a bucket's bounds are the table of γ^i (a value exactly on a bound could fall in the
  * next bucket when it was found by a logarithm); 6 since the head is a line of JSON per file
  * (kept as read for files a run did not extend); 5 since a file's summary holds its token and cost sums per UTC day; 4 since the checksum is a
  * CRC-32 and entries are named by an FNV-1a hash of their directory (3 used SHA-256 for both:
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 7, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 8, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -85,6 +85,10 @@ export interface HistogramData {
   sum: number[];
   min: number;
   max: number;
+  /** The second smallest and second largest samples (0 below two samples); absent when only
+   *  bounds are known (a histogram made by `minus`). */
+  min2?: number;
+  max2?: number;
 }
 
 export class DurationHistogram {
@@ -97,12 +101,32 @@ export class DurationHistogram {
   private total = new ExactSum();
   min = Infinity;
   max = -Infinity;
+  /**
+   * The second smallest and second largest samples, counting repeats (of 3, 3, 5: 3 and 3). They
+   * let `minus` tell the rest's minimum when the part removed holds the minimum, without the
+   * rest's samples (see minus). A histogram made by `minus` knows only bounds of its own
+   * (min2 = min, max2 = max): `secondExact` says which.
+   */
+  min2 = Infinity;
+  max2 = -Infinity;
+  secondExact = true;
 
   add(ms: number): void {
     this.count++;
     this.total.add(ms);
-    if (ms < this.min) this.min = ms;
-    if (ms > this.max) this.max = ms;
+    // One comparison per side for most samples, as when only the extremes were kept.
+    if (ms < this.min2) {
+      if (ms < this.min) {
+        this.min2 = this.min;
+        this.min = ms;
+      } else this.min2 = ms;
+    }
+    if (ms > this.max2) {
+      if (ms > this.max) {
+        this.max2 = this.max;
+        this.max = ms;
+      } else this.max2 = ms;
+    }
     if (ms < MIN_TRACKED_MS) {
       this.zero++;
       return;
@@ -118,8 +142,16 @@ export class DurationHistogram {
     if (other.count === 0) return this;
     this.count += other.count;
     this.total.merge(other.total);
-    if (other.min < this.min) this.min = other.min;
-    if (other.max > this.max) this.max = other.max;
+    // The two smallest of both pairs (min ≤ min2 in each), and the two largest.
+    if (other.min < this.min) {
+      this.min2 = Math.min(this.min, other.min2);
+      this.min = other.min;
+    } else this.min2 = Math.min(this.min2, other.min);
+    if (other.max > this.max) {
+      this.max2 = Math.max(this.max, other.max2);
+      this.max = other.max;
+    } else this.max2 = Math.max(this.max2, other.max);
+    this.secondExact &&= other.secondExact;
     this.zero += other.zero;
     const oc = other.counts;
     let lo = 0;
@@ -140,9 +172,8 @@ export class DurationHistogram {
 
   /**
    * This histogram less `part`, a subset of its samples; undefined when that cannot be told
-   * exactly from the two: when the part holds a sample equal to this one's minimum or maximum (the
-   * rest may or may not hold another) and `restExtremes` (the rest's, found otherwise) is not
-   * given, or the part is not a subset.
+   * exactly from the two: when the rest's minimum or maximum is not known (see restMin) and
+   * `restExtremes` (the rest's, found otherwise) is not given, or the part is not a subset.
    */
   minus(part: DurationHistogram, restExtremes?: { min: number; max: number }): DurationHistogram | undefined {
     const total = this.total.minus(part.total);
@@ -154,12 +185,17 @@ export class DurationHistogram {
     if (restExtremes !== undefined) {
       h.min = restExtremes.min;
       h.max = restExtremes.max;
-    } else if (part.count > 0 && (part.min <= this.min || part.max >= this.max)) {
-      return undefined;
     } else {
-      h.min = this.min;
-      h.max = this.max;
+      const min = this.restMin(part);
+      const max = this.restMax(part);
+      if (min === undefined || max === undefined) return undefined;
+      h.min = min;
+      h.max = max;
     }
+    // The rest's second extremes are not known: bounds that keep add() and merge() right.
+    h.min2 = h.min;
+    h.max2 = h.max;
+    h.secondExact = false;
     h.total = total;
     h.offset = this.offset;
     h.counts = this.counts.slice();
@@ -172,6 +208,27 @@ export class DurationHistogram {
       h.counts[k]! -= c;
     }
     return h;
+  }
+
+  /**
+   * The smallest sample left when `part` (a subset, not all of them) is taken away, or undefined
+   * when these two histograms cannot tell it. Where the part does not hold the minimum, it is
+   * the minimum. Where it does, and holds no other sample up to the second smallest, the second
+   * smallest is left: of 3, 3, 5 less one 3, the other 3; of 3, 4, 5 less the 3, the 4. Where
+   * the part holds two samples up to the second smallest, the rest's smallest is not among the
+   * two this histogram keeps.
+   */
+  private restMin(part: DurationHistogram): number | undefined {
+    if (part.count === 0 || part.min > this.min) return this.min;
+    if (!this.secondExact || !part.secondExact) return undefined;
+    return part.count >= 2 && part.min2 <= this.min2 ? undefined : this.min2;
+  }
+
+  /** The largest sample left when `part` is taken away (see restMin). */
+  private restMax(part: DurationHistogram): number | undefined {
+    if (part.count === 0 || part.max < this.max) return this.max;
+    if (!this.secondExact || !part.secondExact) return undefined;
+    return part.count >= 2 && part.max2 >= this.max2 ? undefined : this.max2;
   }
 
   /**
@@ -242,6 +299,7 @@ export class DurationHistogram {
       // JSON has no Infinity: an empty histogram's bounds travel as 0 and are restored by count.
       min: this.count === 0 ? 0 : this.min,
       max: this.count === 0 ? 0 : this.max,
+      ...(this.secondExact ? { min2: this.count < 2 ? 0 : this.min2, max2: this.count < 2 ? 0 : this.max2 } : {}),
     };
   }
 
@@ -254,6 +312,14 @@ export class DurationHistogram {
     h.total = ExactSum.fromJSON(data.sum);
     h.min = data.count === 0 ? Infinity : data.min;
     h.max = data.count === 0 ? -Infinity : data.max;
+    if (data.min2 === undefined || data.max2 === undefined) {
+      h.min2 = h.min;
+      h.max2 = h.max;
+      h.secondExact = false;
+    } else {
+      h.min2 = data.count < 2 ? Infinity : data.min2;
+      h.max2 = data.count < 2 ? -Infinity : data.max2;
+    }
     return h;
   }
 

@@ -132,13 +132,35 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
     expect(r.got).toEqual(r.before);
   });
 
-  it('a near side holding a minimum: only the far lines of that stage are read, for its extremes', async () => {
+  it('a near side holding a minimum: the far side\'s comes from the minute\'s second smallest, no far line read', async () => {
     // Record 10 (total, before the cut) holds the minimum, 50, which record 2,000 (total, after
     // it) holds too; in the second log only record 10 does, so the far side's is the next one.
     for (const both of [true, false]) {
-      const r = await answerAfterRewrite(busyMinute((i) => (i === 10 || (both && i === 2_000) ? 50 : spread(i))), 'other');
-      expect(r.after).not.toEqual(r.before);
-      expect(r.got).toEqual(r.before); // exact, and other's changed lines unread
+      for (const rewritten of ['other', 'total']) {
+        const r = await answerAfterRewrite(busyMinute((i) => (i === 10 || (both && i === 2_000) ? 50 : spread(i))), rewritten);
+        expect(r.after).not.toEqual(r.before);
+        expect(r.got).toEqual(r.before); // exact, and the changed lines unread, total's too
+      }
+    }
+  });
+
+  it('a near side holding the two smallest: only the far lines of that stage are read, for its extremes', async () => {
+    // Records 10 and 20 (total, before the cut) hold 50 and 50.5, the two smallest the minute
+    // keeps; the far side's minimum is found among its lines of total (here record 1,500's 51,
+    // or in the second log a value of spread's).
+    for (const far of [true, false]) {
+      const durations = (i: number) => (i === 10 ? 50 : i === 20 ? 50.5 : far && i === 1_500 ? 51 : spread(i));
+      const other = await answerAfterRewrite(busyMinute(durations), 'other');
+      expect(other.after).not.toEqual(other.before);
+      expect(other.got).toEqual(other.before); // exact, and other's changed lines unread
+      if (!far) continue;
+      // Record 1,500's 51 rewritten to 91: the window's minimum of total is then the rewritten
+      // file's, so total's far lines were read for it.
+      const total = await answerAfterRewrite(busyMinute(durations), 'total');
+      const minOf = (x: typeof total.got) => x.window?.stages.find((st) => st.name === 'total')?.min;
+      expect(minOf(total.before)).toBe(51);
+      expect(minOf(total.after)).not.toBe(51);
+      expect(minOf(total.got)).toBe(minOf(total.after));
     }
   });
 

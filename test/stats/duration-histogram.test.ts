@@ -374,3 +374,83 @@ describe('bucketIndex (a table lookup, no logarithm)', () => {
   });
 });
 
+
+describe('DurationHistogram second extremes (min2, max2)', () => {
+  /** The second smallest and second largest of `values`, repeats counted; ±Infinity below two. */
+  const seconds = (values: readonly number[]) => {
+    const s = [...values].sort((x, y) => x - y);
+    return s.length < 2 ? { min2: Infinity, max2: -Infinity } : { min2: s[1]!, max2: s[s.length - 2]! };
+  };
+  const draws: Array<[string, (r: () => number) => number]> = [
+    ['spread', (r) => Math.round(r() * 500_000) / 100],
+    ['few values, many repeats', (r) => 10 * Math.floor(r() * 4)],
+  ];
+
+  for (const [name, draw] of draws) {
+    it(`are the second smallest and largest sample, added one by one or merged (${name}, 500 sets)`, () => {
+      const r = rng(name.length);
+      for (let t = 0; t < 500; t++) {
+        const values = Array.from({ length: Math.floor(r() * 12) }, () => draw(r));
+        const h = histogramOf(values);
+        expect({ min2: h.min2, max2: h.max2 }, `${values}`).toEqual(seconds(values));
+        const cut = Math.floor(r() * (values.length + 1));
+        const merged = histogramOf(values.slice(0, cut)).merge(histogramOf(values.slice(cut)));
+        expect({ min2: merged.min2, max2: merged.max2 }, `${values} cut at ${cut}`).toEqual(seconds(values));
+        const back = DurationHistogram.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));
+        expect({ min2: back.min2, max2: back.max2, exact: back.secondExact }).toEqual({ ...seconds(values), exact: true });
+      }
+    });
+
+    it(`minus tells the rest's extremes exactly, declining only where the part holds both samples the whole keeps on a side (${name})`, () => {
+      const r = rng(100 + name.length);
+      let answered = 0;
+      let declined = 0;
+      for (let t = 0; t < 2_000; t++) {
+        const values = Array.from({ length: 2 + Math.floor(r() * 12) }, () => draw(r));
+        const inPart = values.map(() => r() < 0.3);
+        if (inPart.every(Boolean)) inPart[0] = false;
+        const part = values.filter((_, i) => inPart[i]);
+        const rest = values.filter((_, i) => !inPart[i]);
+        const whole = histogramOf(values);
+        const got = whole.minus(histogramOf(part));
+        // The part holds the minimum and another sample no larger than the whole's second
+        // smallest (or the same at the top): the rest's is a third one, which the whole does not keep.
+        const s = seconds(values);
+        const lo = Math.min(...values);
+        const hi = Math.max(...values);
+        const unknowable = (part.includes(lo) && part.filter((v) => v <= s.min2).length >= 2) || (part.includes(hi) && part.filter((v) => v >= s.max2).length >= 2);
+        if (unknowable) {
+          declined++;
+          expect(got, `${values} less ${part}`).toBeUndefined();
+          continue;
+        }
+        answered++;
+        expect(got, `${values} less ${part}`).toBeDefined();
+        expect({ count: got!.count, min: got!.min, max: got!.max }).toEqual({ count: rest.length, min: Math.min(...rest), max: Math.max(...rest) });
+        // Its own second extremes are not known: only bounds, and it says so.
+        expect(got!.secondExact).toBe(false);
+        expect(got!.toJSON().min2).toBeUndefined();
+      }
+      expect(answered).toBeGreaterThan(1_000);
+      expect(declined).toBeGreaterThan(0);
+    });
+  }
+
+  it('a histogram that knows only bounds of its second extremes never answers from them, and merging passes that on', () => {
+    const whole = histogramOf([5, 6, 7, 9]);
+    const rest = whole.minus(histogramOf([7]))!; // 5, 6, 9: its min2 is not known
+    expect(rest.min).toBe(5);
+    expect(rest.max).toBe(9);
+    // Taking the 5 away needs the second smallest, which rest does not know exactly.
+    expect(rest.minus(histogramOf([5]))).toBeUndefined();
+    const merged = histogramOf([1, 2]).merge(rest);
+    expect(merged.secondExact).toBe(false);
+    expect(merged.minus(histogramOf([1]))).toBeUndefined();
+    // Through JSON too.
+    expect(DurationHistogram.fromJSON(JSON.parse(JSON.stringify(rest.toJSON()))).secondExact).toBe(false);
+    // Adding to it keeps its minimum and maximum right.
+    rest.add(4);
+    rest.add(10);
+    expect([rest.min, rest.max, rest.count]).toEqual([4, 10, 5]);
+  });
+});

@@ -402,13 +402,18 @@ describe('Rollup.without', () => {
     expect(answered).toBeGreaterThan(small / 2);
   });
 
-  it('declines when the part may hold the minimum or maximum the rest also has', () => {
+  it('tells the rest\'s minimum from the second smallest, and declines when the part holds both samples kept', () => {
     const whole = [stage(T0 + 1, 'total', 5), stage(T0 + 2, 'total', 9), stage(T0 + 3, 'total', 5), stage(T0 + 4, 'total', 7)];
-    // The part holds a 5, the whole's minimum: is there another 5 in the rest? (There is.)
-    expect(Rollup.without(rollupOf(whole), rollupOf(whole.slice(0, 1)), { first: T0 + 2, last: T0 + 4 })).toBeUndefined();
+    // The part holds a 5, the whole's minimum; the whole's second smallest is the other 5.
+    const noFirst = Rollup.without(rollupOf(whole), rollupOf(whole.slice(0, 1)), { first: T0 + 2, last: T0 + 4 })!;
+    expect(summary(noFirst)).toEqual(summary(rollupOf(whole.slice(1))));
     // The part holds neither extreme: the rest's are the whole's.
     const rest = Rollup.without(rollupOf(whole), rollupOf([whole[3]!]), { first: T0 + 1, last: T0 + 3 })!;
     expect(summary(rest)).toEqual(summary(rollupOf(whole.slice(0, 3))));
+    // The part holds both 5s, the two smallest the whole keeps: is the rest's 7 or something
+    // between? Not known from the two.
+    const more = [...whole, stage(T0 + 5, 'total', 6)];
+    expect(Rollup.without(rollupOf(more), rollupOf([more[0]!, more[2]!]), { first: T0 + 2, last: T0 + 5 })).toBeUndefined();
   });
 
   it('declines when an llm record without duration or failure may be left, or both sides hold queue samples', () => {
