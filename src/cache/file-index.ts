@@ -21,6 +21,14 @@ export interface MinuteEntry {
   /** Byte range [from, to) of the file (decompressed, for gzip) holding this minute's lines. */
   from: number;
   to: number;
+  /**
+   * How far out of time order this minute's records lie in the file: the most a record's time
+   * falls short of a time before it in the file (ms; 0 in order, Infinity when not known). Writers
+   * append in time order, and several writers' batches interleave only a little: a re-read of the
+   * minute's start can stop once a record lies later than the cut by more than this, as no line
+   * after it can be earlier than the cut (see read-near-edge.ts).
+   */
+  late: number;
 }
 
 export interface FileIndex {
@@ -134,12 +142,15 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
     else {
       const m = minuteOf(ts);
       e = index.minutes.get(m);
-      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: ls, to: le }));
+      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: ls, to: le, late: 0 }));
       lastMinute = m;
       last = e;
     }
     if (ls < e.from) e.from = ls;
     if (le > e.to) e.to = le;
+    // The rollup's lastTs is the latest time of the minute's records before this one.
+    const behind = e.rollup.lastTs - ts;
+    if (behind > e.late) e.late = behind;
     return e;
   };
   const onRecord = (r: MetricRecord) => entryFor(r.ts, lineStart, lineEnd).rollup.add(r);
@@ -206,6 +217,8 @@ export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
     const mine = a.minutes.get(m);
     if (!mine) a.minutes.set(m, e);
     else {
+      // b's records follow a's in the file: b's earliest may fall behind a's latest.
+      mine.late = Math.max(mine.late, e.late, mine.rollup.lastTs - e.rollup.firstTs);
       mine.rollup.merge(e.rollup);
       if (e.from < mine.from) mine.from = e.from;
       if (e.to > mine.to) mine.to = e.to;
@@ -221,7 +234,8 @@ export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
 export interface FileIndexData {
   offset: number;
   lines: number;
-  minutes: Array<[number, number, number, RollupData]>;
+  /** [minute, from, to, rollup, late] (late absent: not known). */
+  minutes: Array<[number, number, number, RollupData, number?]>;
   malformed: MalformedSummary;
 }
 
@@ -230,7 +244,7 @@ export function indexToJSON(x: FileIndex, withMinutes = true, typed = false): Fi
   return {
     offset: x.offset,
     lines: x.lines,
-    minutes: withMinutes ? [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON(typed)]) : [],
+    minutes: withMinutes ? [...x.minutes].sort((p, q) => p[0] - q[0]).map(([m, e]) => [m, e.from, e.to, e.rollup.toJSON(typed), e.late]) : [],
     malformed: x.malformed.toJSON(),
   };
 }
@@ -241,7 +255,7 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
   return {
     offset: d.offset,
     lines: d.lines,
-    minutes: new Map(d.minutes.map(([m, from, to, r]) => [m, { rollup: Rollup.fromJSON(r), from, to }])),
+    minutes: new Map(d.minutes.map(([m, from, to, r, late]) => [m, { rollup: Rollup.fromJSON(r), from, to, late: typeof late === 'number' && late >= 0 ? late : Infinity }])),
     malformed,
   };
 }
@@ -249,7 +263,8 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 8 since a histogram keeps its second smallest and second largest samples; 7 since a bucket's bounds are the table of γ^i (a value exactly on a bound could fall in the
+ * 8 since a histogram keeps its second smallest and second largest samples, and a minute how far
+ * out of time order its records lie; 7 since a bucket's bounds are the table of γ^i (a value exactly on a bound could fall in the
  * next bucket when it was found by a logarithm); 6 since the head is a line of JSON per file
  * (kept as read for files a run did not extend); 5 since a file's summary holds its token and cost sums per UTC day; 4 since the checksum is a
  * CRC-32 and entries are named by an FNV-1a hash of their directory (3 used SHA-256 for both:

@@ -69,7 +69,14 @@ export async function readNearEdge(path: string, m: number, e: MinuteEntry, x: n
   let firstAt = -1;
   let lastAt = -1;
   const prefix = `{"ts":"${new Date(m).toISOString().slice(0, 16)}`;
+  /** Whether far line i (an index into `far`) is a record at `ts`. */
+  const recordAt = (i: number, ts: number) => i >= 0 && parseOne(bytes, far[i]!, far[i + 1]!, path, fastPath)?.ts === ts;
   let backslash = text.indexOf('\\');
+  // Where the scan stopped early (see below), and the latest far time so far with its line.
+  let stoppedAt = -1;
+  let maxFar = -Infinity;
+  let maxFarAt = -1;
+  let late = nearIsBefore ? e.late : Infinity;
   for (let pos = 0, lineNo = 1; pos < text.length; lineNo++) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = text.length;
@@ -88,21 +95,74 @@ export async function readNearEdge(path: string, m: number, e: MinuteEntry, x: n
         last = ts;
         lastAt = far.length;
       }
+      if (ts > maxFar) {
+        maxFar = ts;
+        maxFarAt = far.length;
+      }
       far.push(pos, nl);
+      // A record at maxFar is followed by none earlier than maxFar − late: once that is past the
+      // cut and no earlier than the far side's first time so far, the lines left hold no record
+      // of the near side and none earlier than `first`. Whether the line at maxFar is a record is
+      // checked (a malformed line's time proves nothing); if not, the scan goes on to the end.
+      if (maxFar - late >= first) {
+        if (recordAt(maxFarAt, maxFar)) {
+          stoppedAt = nl + 1;
+          break;
+        }
+        late = Infinity;
+      }
     }
     pos = nl + 1;
   }
-  const recordAt = (i: number, ts: number) => i >= 0 && parseOne(bytes, far[i]!, far[i + 1]!, path, fastPath)?.ts === ts;
-  const told = parsed.records === r.records || (recordAt(firstAt, first) && recordAt(lastAt, last));
+  if (stoppedAt !== -1) {
+    // The minute's latest record is on the far side (one past the cut has been seen). Queue
+    // samples left are parsed as before (Rollup.without tells the rest's queue figures exactly
+    // only without samples on both sides), found by their text.
+    last = r.lastTs;
+    lastAt = -1;
+    for (let q = text.indexOf(',"type":"queue"', stoppedAt); q !== -1; ) {
+      const start = text.lastIndexOf('\n', q) + 1;
+      let end = text.indexOf('\n', q);
+      if (end === -1) end = text.length;
+      if (end - start <= MAX_LINE_BYTES) parse.line(bytes, start, end, 0);
+      q = text.indexOf(',"type":"queue"', end);
+    }
+  }
+  /**
+   * The lines after the stop not parsed yet, for the ways that need every line: into `far`, but
+   * those with an escape parsed now, as before the stop (farExtremes reads names from the text).
+   * Returns whether the minute's latest record may now be among the parsed ones: then the far
+   * side's last time is not known.
+   */
+  const addTail = (): boolean => {
+    if (stoppedAt === -1) return false;
+    for (let pos = stoppedAt; pos < text.length; ) {
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1) nl = text.length;
+      const line = text.slice(pos, nl);
+      if (nl - pos > MAX_LINE_BYTES || line.includes(',"type":"queue"')) {
+        // too long (malformed), or parsed already
+      } else if (line.includes('\\')) parse.line(bytes, pos, nl, 0);
+      else far.push(pos, nl);
+      pos = nl + 1;
+    }
+    stoppedAt = -1;
+    return parsed.lastTs >= r.lastTs;
+  };
+  // After a stop, a parsed record at the minute's latest time leaves the far side's last unknown.
+  const lastKnown = stoppedAt !== -1 ? parsed.lastTs < r.lastTs : recordAt(lastAt, last);
+  const told = parsed.records === r.records || (recordAt(firstAt, first) && lastKnown);
   const ties: NonNullable<WithoutOptions['ties']> = [];
   let rest = told ? Rollup.without(r, parsed, { first, last, ties }) : undefined;
   if (rest === undefined && ties.length > 0) {
     // The near side holds a minimum or maximum of some stages or models: find the far side's
     // own among its lines of those names only (and lines whose name is not where a writer puts it).
+    const lastLost = addTail();
     const extremes = farExtremes(bytes, text, far, ties, prefix.length + 9, inMinute, path, fastPath);
-    rest = Rollup.without(r, parsed, { first, last, extremes: (kind, name) => extremes.get(`${kind}:${name}`) });
+    if (!lastLost) rest = Rollup.without(r, parsed, { first, last, extremes: (kind, name) => extremes.get(`${kind}:${name}`) });
   }
   if (rest === undefined) {
+    addTail();
     // Sorted into the ranges only: no rollup of them is needed.
     const sortOnly = recordLineSink(path, (rec) => void (inMinute(rec) && parsedAcc.add(rec)), new MalformedLog(), { fastPath, ids: false });
     for (let i = 0; i < far.length; i += 2) sortOnly.line(bytes, far[i]!, far[i + 1]!, 0);

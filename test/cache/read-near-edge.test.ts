@@ -164,6 +164,23 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
     }
   });
 
+  it('stops reading the minute\'s lines once no later line can be on the near side: a time rewritten there goes unseen', async () => {
+    // In time order (late 0), the scan stops at the first record past the cut. Record 2,000's
+    // time rewritten to just past the cut (10:00:01.001, same length): read, it would be the
+    // window's first time; unread, the window's first is still record 51's.
+    const lines = busyMinute(spread);
+    const { path, index } = write(lines);
+    expect(index.minutes.get(M)!.late).toBe(0);
+    const b = cutEarly();
+    const changed = lines.map((l, i) => (i === 2_000 ? l.replace(iso(M + 40_000), iso(M + 1_001)) : l));
+    expect(changed[2_000]).not.toBe(lines[2_000]);
+    writeFileSync(path, changed.join('\n') + '\n');
+    const got = seen(await answerWindow([{ path, gzip: false, index, summary: index.summary }], b));
+    expect(seen(reference(changed, b)).window?.firstTs).toBe(M + 1_001);
+    expect(got.window?.firstTs).toBe(M + 1_020);
+    expect(got).toEqual(seen(reference(lines, b)));
+  });
+
   it('reads the whole minute when the far side\'s first line is not a record: then changed lines are seen', async () => {
     const lines = busyMinute(spread);
     lines[51] = JSON.stringify({ ts: iso(M + 20 * 51), stage: 'total', success: true }); // no duration: malformed
