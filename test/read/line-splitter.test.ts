@@ -5,6 +5,21 @@ import { rng } from '../helpers/rng.js';
 type Event = { kind: 'line'; lineNo: number; text: string } | { kind: 'tooLong'; lineNo: number; bytes: number };
 
 /** A sink that copies each line's bytes immediately (the splitter may reuse its buffers). */
+/**
+ * `count` lines of bytes 32..231 (no \n): with probability `long.chance` of length
+ * long.min + [0, long.spread), else of length [0, shortMax).
+ */
+function randomLines(r: () => number, count: number, long: { chance: number; min: number; spread: number }, shortMax: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = r() < long.chance ? long.min + Math.floor(r() * long.spread) : Math.floor(r() * shortMax);
+    let s = '';
+    for (let j = 0; j < len; j++) s += String.fromCharCode(32 + Math.floor(r() * 200));
+    lines.push(s);
+  }
+  return lines;
+}
+
 function collector(): { sink: LineSink; events: Event[] } {
   const events: Event[] = [];
   return {
@@ -84,13 +99,7 @@ describe('LineSplitter chunking independence', () => {
 
   it('random chunk sizes on a bigger input give the same lines', () => {
     const r = rng(1);
-    const lines: string[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const len = r() < 0.02 ? 200 + Math.floor(r() * 400) : Math.floor(r() * 120);
-      let s = '';
-      for (let j = 0; j < len; j++) s += String.fromCharCode(32 + Math.floor(r() * 200)); // bytes 32..231, no \n
-      lines.push(s);
-    }
+    const lines = randomLines(r, 3000, { chance: 0.02, min: 200, spread: 400 }, 120);
     const input = Buffer.from(lines.join('\n') + '\npartial-tail', 'latin1');
     const max = 256;
     const want = expectedEvents(input, max);
@@ -300,13 +309,7 @@ describe('LineSplitter with a sink that finds its own newlines (linesAt)', () =>
 
   it('gives the same lines, numbers and too-long reports at every chunking', () => {
     const r = rng(5);
-    const lines: string[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const len = r() < 0.03 ? 40 + Math.floor(r() * 40) : Math.floor(r() * 30);
-      let s = '';
-      for (let j = 0; j < len; j++) s += String.fromCharCode(32 + Math.floor(r() * 200));
-      lines.push(s);
-    }
+    const lines = randomLines(r, 2000, { chance: 0.03, min: 40, spread: 40 }, 30);
     const input = Buffer.from(lines.join('\n') + '\ntail', 'latin1');
     const max = 40;
     const want = expectedEvents(input, max);
