@@ -4,6 +4,7 @@ import { MAX_LINE_BYTES } from '../read/line-splitter.js';
 import { fastParseRecord, parsedLineEnd } from '../read/fast-parse.js';
 import { MalformedLog, type MalformedSummary } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
+import { ByteFormError, ByteReader, ByteWriter } from '../stats/bytes.js';
 import { RELATIVE_ACCURACY } from '../stats/duration-histogram.js';
 import { ExactSum } from '../stats/exact-sum.js';
 import { MINUTE_MS, Rollup, type RollupData } from '../stats/rollup.js';
@@ -113,6 +114,60 @@ export function summaryFromJSON(d: FileSummaryData): FileSummary {
   const days = new Map<number, DaySums>();
   for (const [day, tokens, cost] of d.days) days.set(day, { tokens: ExactSum.fromJSON(tokens), cost: ExactSum.fromJSON(cost) });
   return { rollup: Rollup.fromJSON(d.rollup), first: d.first, last: d.last, days };
+}
+
+/** The binary form of a summary (see stats/bytes.ts), which the cache keeps for every file. */
+export function encodeSummary(w: ByteWriter, s: FileSummary): void {
+  w.f64(s.first);
+  w.f64(s.last);
+  s.rollup.encode(w);
+  w.u32(s.days.size);
+  for (const [day, d] of s.days) {
+    w.f64(day);
+    d.tokens.encode(w);
+    d.cost.encode(w);
+  }
+}
+
+export function decodeSummary(r: ByteReader): FileSummary {
+  const first = r.f64();
+  const last = r.f64();
+  const rollup = Rollup.decode(r);
+  const days = new Map<number, DaySums>();
+  for (let n = r.u32(); n > 0; n--) {
+    const day = r.f64();
+    days.set(day, { tokens: ExactSum.decode(r), cost: ExactSum.decode(r) });
+  }
+  return { rollup, first, last, days };
+}
+
+/** The binary form of an index's minutes, in time order: [minute, from, to, late, rollup]. */
+export function encodeMinutes(x: FileIndex): Buffer {
+  const w = new ByteWriter();
+  w.u32(x.minutes.size);
+  for (const [m, e] of [...x.minutes].sort((p, q) => p[0] - q[0])) {
+    w.f64(m);
+    w.f64(e.from);
+    w.f64(e.to);
+    w.f64(e.late);
+    e.rollup.encode(w);
+  }
+  return w.bytes();
+}
+
+/** Minutes as encodeMinutes wrote them; throws ByteFormError on bytes it did not write. */
+export function decodeMinutes(bytes: Uint8Array): Map<number, MinuteEntry> {
+  const r = new ByteReader(bytes);
+  const minutes = new Map<number, MinuteEntry>();
+  for (let n = r.u32(); n > 0; n--) {
+    const m = r.f64();
+    const from = r.f64();
+    const to = r.f64();
+    const late = r.f64();
+    minutes.set(m, { rollup: Rollup.decode(r), from, to, late: late >= 0 ? late : Infinity });
+  }
+  if (!r.done) throw new ByteFormError('bytes left after the minutes');
+  return minutes;
 }
 
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
@@ -263,7 +318,7 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 8 since a histogram keeps its second smallest and second largest samples, and a minute how far
+ * 9 since summaries and minutes are stored in binary (stats/bytes.ts), the head as plain text; 8 since a histogram keeps its second smallest and second largest samples, and a minute how far
  * out of time order its records lie; 7 since a bucket's bounds are the table of γ^i (a value exactly on a bound could fall in the
  * next bucket when it was found by a logarithm); 6 since the head is a line of JSON per file
  * (kept as read for files a run did not extend); 5 since a file's summary holds its token and cost sums per UTC day; 4 since the checksum is a
@@ -271,4 +326,4 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 8, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 9, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PerfmonError } from '../errors.js';
 import { crc32 } from './crc32.js';
-import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, summaryFromJSON, summaryToJSON, type FileIndex, type FileIndexData, type FileSummary, type FileSummaryData } from './file-index.js';
+import { ByteReader, ByteWriter } from '../stats/bytes.js';
+import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
@@ -13,13 +14,14 @@ import { INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, summaryFromJSON, s
  * member its own): a torn, corrupt, foreign or outdated entry is ignored (and rebuilt), never
  * trusted.
  *
- * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>\n`,
- * then the body: the gzipped head, lines of JSON — the directory and parameters, then one line per
- * file (its identity, offset, malformed lines, summary and the length of its minutes) — followed
- * by each file's minutes, gzipped on their own, in the order of the lines. A run decompresses the
- * head (a few hundred kilobytes for a day of logs) and only the minutes of the files a window
- * boundary cuts: most of a cached run's reading is skipped, not deferred. A run that saves writes
- * back the line and the minutes of every file it did not extend as it read them.
+ * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>
+ * <summaries length>\n`, then the body: the head, lines of JSON — the directory and parameters,
+ * then one line per file (its identity, offset, malformed lines and the lengths of its summary and
+ * minutes) — then each file's summary in binary (stats/bytes.ts: decoding it is reads, not
+ * parsing), then each file's minutes in binary, gzipped on their own, in the order of the lines.
+ * A run decodes the summaries (a few kilobytes per file) and only the minutes of the files a
+ * window boundary cuts: most of a cached run's reading is skipped, not deferred. A run that saves
+ * writes back the line, summary and minutes of every file it did not extend as it read them.
  */
 
 const MAGIC = 'PERFMON-INDEX';
@@ -37,9 +39,10 @@ export interface CachedFile extends FileIdentity {
   index: FileIndex;
   /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
   summary?: FileSummary;
-  minutesBlob?: Buffer;
-  /** Set when loaded: the file's line of the head as read, and the identity it holds. */
-  saved?: { line: string; identity: FileIdentity };
+  minutesBlob?: Uint8Array;
+  /** Set when loaded: the file's line of the head as read, the identity it holds, and the
+   *  summary's bytes as read. */
+  saved?: { line: string; identity: FileIdentity; summaryBlob: Uint8Array };
 }
 
 export interface CacheEntry {
@@ -51,9 +54,11 @@ interface SavedFile extends FileIdentity {
   offset: number;
   lines: number;
   malformed: FileIndexData['malformed'];
-  summary: FileSummaryData | null;
-  /** Bytes of the file's gzipped minutes, which follow those of the files before it.
-   *  Decompressed and parsed only when a boundary cuts the file. */
+  /** Bytes of the file's summary (binary, a multiple of 8; 0: none), which follow those of the
+   *  files before it in the summaries. */
+  summaryBytes: number;
+  /** Bytes of the file's gzipped minutes (binary), which follow those of the files before it.
+   *  Decompressed and decoded only when a boundary cuts the file. */
   minutesBytes: number;
 }
 
@@ -109,41 +114,49 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
   }
   const nl = raw.indexOf(10);
   const header = nl === -1 ? '' : raw.subarray(0, nl).toString('latin1');
-  const [magic, version, digest, length, headLength] = header.split(' ');
+  const [magic, version, digest, length, headLength, summariesLength] = header.split(' ');
   if (magic !== MAGIC) return { entry: undefined, reason: 'corrupt' };
   if (Number(version) !== INDEX_PARAMS.version) return { entry: undefined, reason: 'version' };
   const body = raw.subarray(nl + 1);
   if (body.length !== Number(length) || bodyChecksum(body) !== digest) return { entry: undefined, reason: 'corrupt' };
   const headBytes = Number(headLength);
-  if (!Number.isSafeInteger(headBytes) || headBytes < 0 || headBytes > body.length) return { entry: undefined, reason: 'corrupt' };
-  const blobs = body.subarray(headBytes);
+  const summaryBytes = Number(summariesLength);
+  if (!Number.isSafeInteger(headBytes) || !Number.isSafeInteger(summaryBytes) || headBytes < 0 || summaryBytes < 0 || headBytes + summaryBytes > body.length) return { entry: undefined, reason: 'corrupt' };
+  // The summaries are decoded from a copy that starts on an 8-byte boundary (see stats/bytes.ts).
+  const summaries = new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes));
+  const blobs = body.subarray(headBytes + summaryBytes);
   let lines: string[];
   let top: EntryTop;
   try {
-    lines = gunzipSync(body.subarray(0, headBytes)).toString('utf8').split('\n');
+    lines = body.subarray(0, headBytes).toString('utf8').split('\n');
     top = JSON.parse(lines[0]!) as EntryTop;
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
   // A body that verifies but is not shaped like an entry (e.g. written by a build that changed
   // the body and kept the version number) is corrupt: never let it throw into a report.
-  if (typeof top !== 'object' || top === null || Array.isArray(top)) return { entry: undefined, reason: 'corrupt' };
+  if (typeof top !== 'object' || top === null || Array.isArray(top) || typeof top.dir !== 'string' || typeof top.params !== 'object' || top.params === null) return { entry: undefined, reason: 'corrupt' };
   if (JSON.stringify(top.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
   if (top.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
   const files = new Map<string, CachedFile>();
   try {
     let at = 0;
+    let sumAt = 0;
     for (let i = 1; i < lines.length; i++) {
       const [name, f] = JSON.parse(lines[i]!) as [string, SavedFile];
-      const summary = f.summary ? summaryFromJSON(f.summary) : undefined;
       const bytes = f.minutesBytes;
+      const sBytes = f.summaryBytes;
       if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
+      if (!Number.isSafeInteger(sBytes) || sBytes < 0 || sBytes % 8 !== 0 || sumAt + sBytes > summaries.length) throw new Error('summary out of range');
+      const summaryBlob = summaries.subarray(sumAt, sumAt + sBytes);
+      const summary = sBytes > 0 ? decodeSummary(new ByteReader(summaryBlob)) : undefined;
       const minutesBlob = blobs.subarray(at, at + bytes);
       at += bytes;
+      sumAt += sBytes;
       const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size };
-      files.set(name, { ...identity, index: lazyIndex(f, minutesBlob, top.dir), summary, minutesBlob, saved: { line: lines[i]!, identity } });
+      files.set(name, { ...identity, index: lazyIndex(f, minutesBlob, top.dir), summary, minutesBlob, saved: { line: lines[i]!, identity, summaryBlob } });
     }
-    if (at !== blobs.length) throw new Error('minutes left over');
+    if (at !== blobs.length || sumAt !== summaries.length) throw new Error('bytes left over');
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
@@ -157,24 +170,29 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
  */
 export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   mkdirSync(cacheDir, { recursive: true });
-  const blobs: Buffer[] = [];
+  const blobs: Uint8Array[] = [];
+  const summaries: Uint8Array[] = [];
   const lines = [JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS } satisfies EntryTop)];
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    // An unchanged file's minutes and line are written back as they were read, not re-encoded
-    // (the line only while the file's identity is the one it holds).
-    const blob = f.minutesBlob ?? gzipSync(JSON.stringify(indexToJSON(f.index).minutes), { level: 1 });
+    // An unchanged file's minutes, summary and line are written back as they were read, not
+    // re-encoded (the line only while the file's identity is the one it holds).
+    const blob = f.minutesBlob ?? gzipSync(encodeMinutes(f.index), { level: 1 });
     const keep = f.minutesBlob !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
-    lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob.length)]));
+    const summary = keep ? f.saved!.summaryBlob : encodedSummary(f.summary ?? summarize(f.index));
+    lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob.length, summary.length)]));
     blobs.push(blob);
+    summaries.push(summary);
   }
-  const head = gzipSync(lines.join('\n'), { level: 1 });
-  let crc = crc32(head);
-  let bytes = head.length;
-  for (const b of blobs) {
+  const head = Buffer.from(lines.join('\n'), 'utf8');
+  const parts = [head, ...summaries, ...blobs];
+  let crc = 0;
+  let bytes = 0;
+  for (const b of parts) {
     crc = crc32(b, crc);
     bytes += b.length;
   }
-  const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(crc)} ${bytes} ${head.length}\n`, 'latin1');
+  const summaryBytes = summaries.reduce((n, b) => n + b.length, 0);
+  const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(crc)} ${bytes} ${head.length} ${summaryBytes}\n`, 'latin1');
   const target = entryPath(cacheDir, entry.dir);
   // pid and a random part: unique among concurrent writers; 'wx' refuses to reuse a name.
   const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
@@ -182,7 +200,7 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
     const fd = openSync(tmp, 'wx');
     try {
       // Written as parts: no copy of the whole entry in memory.
-      writeAll(fd, [header, head, ...blobs]);
+      writeAll(fd, [header, ...parts]);
     } finally {
       closeSync(fd);
     }
@@ -197,8 +215,17 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   }
 }
 
+/** A summary's binary form, padded to a multiple of 8 bytes (none: no bytes). */
+function encodedSummary(s: FileSummary | undefined): Uint8Array {
+  if (s === undefined) return new Uint8Array(0);
+  const w = new ByteWriter();
+  encodeSummary(w, s);
+  w.align(8);
+  return w.bytes();
+}
+
 /** writev until every byte is written (a write may stop short). */
-function writeAll(fd: number, parts: Buffer[]): void {
+function writeAll(fd: number, parts: Uint8Array[]): void {
   let rest = parts.filter((p) => p.length > 0);
   while (rest.length > 0) {
     let n = writevSync(fd, rest.slice(0, 1024));
@@ -211,9 +238,8 @@ function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size;
 }
 
-function saved(f: CachedFile, minutesBytes: number): SavedFile {
+function saved(f: CachedFile, minutesBytes: number, summaryBytes: number): SavedFile {
   const data = indexToJSON(f.index, false);
-  const summary = f.summary ?? summarize(f.index);
   return {
     dev: f.dev,
     ino: f.ino,
@@ -222,13 +248,13 @@ function saved(f: CachedFile, minutesBytes: number): SavedFile {
     offset: data.offset,
     lines: data.lines,
     malformed: data.malformed,
-    summary: summary ? summaryToJSON(summary) : null,
+    summaryBytes,
     minutesBytes,
   };
 }
 
-/** An index whose minutes are decompressed and parsed on first use. */
-function lazyIndex(f: SavedFile, blob: Buffer, dir: string): FileIndex {
+/** An index whose minutes are decompressed and decoded on first use. */
+function lazyIndex(f: SavedFile, blob: Uint8Array, dir: string): FileIndex {
   const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
   let minutes: FileIndex['minutes'] | undefined;
   return {
@@ -237,14 +263,12 @@ function lazyIndex(f: SavedFile, blob: Buffer, dir: string): FileIndex {
     malformed,
     get minutes() {
       if (minutes === undefined) {
-        let data: FileIndexData['minutes'];
         try {
-          data = JSON.parse(gunzipSync(blob).toString('utf8')) as FileIndexData['minutes'];
+          minutes = decodeMinutes(gunzipSync(blob));
         } catch {
           // The checksum held, so only a hand-made entry gets here.
           throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds unreadable minutes: run "perfmon cache clear", or use --no-cache`);
         }
-        minutes = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: data, malformed: f.malformed }).minutes;
       }
       return minutes;
     },

@@ -8,6 +8,7 @@
  * same numbers a single pass would give: report, watch, serve and the cache all use this one type.
  */
 
+import type { ByteReader, ByteWriter } from './bytes.js';
 import { ExactSum } from './exact-sum.js';
 
 export const RELATIVE_ACCURACY = 0.005;
@@ -320,6 +321,39 @@ export class DurationHistogram {
       h.min2 = data.count < 2 ? Infinity : data.min2;
       h.max2 = data.count < 2 ? -Infinity : data.max2;
     }
+    return h;
+  }
+
+  /** The binary form (see bytes.ts): every field as it is, the counts without their zero ends. */
+  encode(w: ByteWriter): void {
+    let lo = 0;
+    let hi = this.counts.length;
+    while (lo < hi && this.counts[lo] === 0) lo++;
+    while (hi > lo && this.counts[hi - 1] === 0) hi--;
+    w.f64(this.offset + lo);
+    w.f64(this.zero);
+    w.f64(this.count);
+    w.f64(this.min);
+    w.f64(this.max);
+    w.f64(this.min2);
+    w.f64(this.max2);
+    w.u8(this.secondExact ? 1 : 0);
+    this.total.encode(w);
+    w.counts(this.counts.subarray(lo, hi));
+  }
+
+  static decode(r: ByteReader): DurationHistogram {
+    const h = new DurationHistogram();
+    h.offset = r.f64();
+    h.zero = r.f64();
+    h.count = r.f64();
+    h.min = r.f64();
+    h.max = r.f64();
+    h.min2 = r.f64();
+    h.max2 = r.f64();
+    h.secondExact = r.u8() === 1;
+    h.total = ExactSum.decode(r);
+    h.counts = r.counts();
     return h;
   }
 

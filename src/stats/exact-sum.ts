@@ -1,3 +1,5 @@
+import type { ByteReader, ByteWriter } from './bytes.js';
+
 /**
  * An exact, order-independent sum of doubles (Shewchuk's partials, as in Python's math.fsum).
  *
@@ -90,6 +92,26 @@ export class ExactSum {
     const s = new ExactSum();
     s.partials = partials.map((x) => (Number.isFinite(x) ? x : NaN));
     s.n = s.partials.length;
+    return s;
+  }
+
+  /** The binary form of toJSON (see bytes.ts). */
+  encode(w: ByteWriter): void {
+    w.u32(this.n);
+    for (let j = 0; j < this.n; j++) w.f64(this.partials[j]!);
+  }
+
+  /** The binary form of fromJSON: non-finite partials come back as NaN, as from JSON. */
+  static decode(r: ByteReader): ExactSum {
+    const s = new ExactSum();
+    const n = r.u32();
+    const p: number[] = [];
+    for (let j = 0; j < n; j++) {
+      const x = r.f64();
+      p.push(Number.isFinite(x) ? x : NaN);
+    }
+    s.partials = p;
+    s.n = n;
     return s;
   }
 

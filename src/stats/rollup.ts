@@ -1,4 +1,5 @@
 import type { MetricRecord } from '../schema.js';
+import type { ByteReader, ByteWriter } from './bytes.js';
 import { DurationHistogram, type HistogramData } from './duration-histogram.js';
 import { ExactSum } from './exact-sum.js';
 
@@ -209,6 +210,54 @@ export class Rollup {
     };
   }
 
+  /** The binary form (see bytes.ts): what toJSON holds, decoded without parsing text. */
+  encode(w: ByteWriter): void {
+    w.f64(this.records);
+    w.f64(this.firstTs);
+    w.f64(this.lastTs);
+    encodeStats(w, this.stages);
+    encodeStats(w, this.models);
+    w.f64(this.cacheHits);
+    w.f64(this.cacheMisses);
+    w.f64(this.tokenRecords);
+    this.tokenSum.encode(w);
+    this.costSum.encode(w);
+    w.f64(this.queueSamples);
+    this.queueTotal.encode(w);
+    w.f64(this.queueMax);
+    w.f64(this.lastQueueTs);
+    w.f64(this.lastQueueDepth);
+    w.u32(this.depthByMinute.size);
+    for (const [minute, depth] of this.depthByMinute) {
+      w.f64(minute);
+      w.f64(depth);
+    }
+  }
+
+  static decode(d: ByteReader): Rollup {
+    const r = new Rollup();
+    r.records = d.f64();
+    r.firstTs = d.f64();
+    r.lastTs = d.f64();
+    decodeStats(d, r.stages);
+    decodeStats(d, r.models);
+    r.cacheHits = d.f64();
+    r.cacheMisses = d.f64();
+    r.tokenRecords = d.f64();
+    r.tokenSum = ExactSum.decode(d);
+    r.costSum = ExactSum.decode(d);
+    r.queueSamples = d.f64();
+    r.queueTotal = ExactSum.decode(d);
+    r.queueMax = d.f64();
+    r.lastQueueTs = d.f64();
+    r.lastQueueDepth = d.f64();
+    for (let n = d.u32(); n > 0; n--) {
+      const minute = d.f64();
+      r.depthByMinute.set(minute, d.f64());
+    }
+    return r;
+  }
+
   static fromJSON(d: RollupData): Rollup {
     const r = new Rollup();
     r.records = d.records;
@@ -236,6 +285,26 @@ export class Rollup {
     r.lastQueueDepth = d.lastQueueDepth;
     for (const [minute, depth] of d.depthByMinute) r.depthByMinute.set(minute, depth);
     return r;
+  }
+}
+
+/** The binary form of the stages (or models) of a rollup. */
+function encodeStats(w: ByteWriter, m: Map<string, StageStats>): void {
+  w.u32(m.size);
+  for (const [name, s] of m) {
+    w.str(name);
+    w.f64(s.errors);
+    s.durations.encode(w);
+  }
+}
+
+function decodeStats(r: ByteReader, into: Map<string, StageStats>): void {
+  for (let n = r.u32(); n > 0; n--) {
+    const name = r.str();
+    const errors = r.f64();
+    const s = new StageStats(DurationHistogram.decode(r));
+    s.errors = errors;
+    into.set(name, s);
   }
 }
 

@@ -285,17 +285,17 @@ function rewriteHeader(fn: (fields: string[]) => string[]): void {
 function rewriteBody(fn: (body: Record<string, unknown>) => void): void {
   const raw = readFileSync(entry());
   const nl = raw.indexOf(10);
-  const [magic, version, , , headLength] = raw.subarray(0, nl).toString('latin1').split(' ');
+  const [magic, version, , , headLength, summariesLength] = raw.subarray(0, nl).toString('latin1').split(' ');
   const old = raw.subarray(nl + 1);
   // The head's first line holds the directory and the parameters.
-  const lines = gunzipSync(old.subarray(0, Number(headLength))).toString('utf8').split('\n');
+  const lines = old.subarray(0, Number(headLength)).toString('utf8').split('\n');
   const body = JSON.parse(lines[0]!) as Record<string, unknown>;
   fn(body);
   lines[0] = JSON.stringify(body);
-  const head = gzipSync(lines.join('\n'));
-  const gz = Buffer.concat([head, old.subarray(Number(headLength))]);
-  const header = `${magic} ${version} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`;
-  writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), gz]));
+  const head = Buffer.from(lines.join('\n'));
+  const all = Buffer.concat([head, old.subarray(Number(headLength))]);
+  const header = `${magic} ${version} ${bodyChecksum(all)} ${all.length} ${head.length} ${summariesLength}\n`;
+  writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), all]));
 }
 
 describe('cached reports equal uncached reports through a history of the log directory', () => {
@@ -497,10 +497,10 @@ describe('cached reports equal uncached reports through a history of the log dir
       ['a body checksum that does not match', () => rewriteHeader(([m, v, d, l]) => [m!, v!, d!.replace(/^./, (c) => (c === '0' ? '1' : '0')), l!]), 'corrupt'],
       ['a wrong length', () => rewriteHeader(([m, v, d, l]) => [m!, v!, d!, String(Number(l) + 1)]), 'corrupt'],
       [
-        'a body that is not gzip (valid checksum)',
+        'a body that is not an entry (valid checksum)',
         () => {
-          const gz = Buffer.from('{"dir":"x"}');
-          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${gz.length}\n`), gz]));
+          const body = Buffer.from('{"dir":"x"}');
+          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length} 0\n`), body]));
         },
         'corrupt',
       ],

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, type FileIndex } from '../../src/cache/file-index.js';
+import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, summarize, type FileIndex } from '../../src/cache/file-index.js';
+import { ByteReader } from '../../src/stats/bytes.js';
 import { crc32Table } from '../../src/cache/crc32.js';
 import { bodyChecksum, cacheInfo, clearCache, defaultCacheDir, entryPath, loadEntry, saveEntry, type CacheEntry } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
@@ -68,6 +69,12 @@ function header(path: string): { fields: string[]; body: Buffer; raw: Buffer } {
   return { fields: raw.subarray(0, nl).toString('latin1').split(' '), body: raw.subarray(nl + 1), raw };
 }
 
+/** Writes `body` under a valid header: its checksum and length, the head `headBytes` long (all of it
+ *  by default), then `summaryBytes` of summaries. */
+function writeBody(path: string, body: Buffer, headBytes = body.length, summaryBytes = 0): void {
+  writeFileSync(path, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${headBytes} ${summaryBytes}\n`), body]));
+}
+
 function reasonOf(cacheDir: string, logDir: string): string {
   const r = loadEntry(cacheDir, logDir);
   return r.entry === undefined ? r.reason : 'loaded';
@@ -93,14 +100,14 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
   });
 
-  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length>`, then a gzipped head of JSON lines and each file\'s gzipped minutes, all under the checksum', () => {
+  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length> <summaries length>`, then a head of JSON lines, each file\'s binary summary and its gzipped binary minutes, all under the checksum', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
     const path = entryPath(cacheDir, logDir);
     expect(path.startsWith(cacheDir)).toBe(true);
     const { fields, body } = header(path);
-    expect(fields).toHaveLength(5);
-    const [magic, version, digest, length, headLength] = fields;
+    expect(fields).toHaveLength(6);
+    const [magic, version, digest, length, headLength, summariesLength] = fields;
     expect(magic).toBe('PERFMON-INDEX');
     expect(Number(version)).toBe(INDEX_PARAMS.version);
     expect(digest).toMatch(/^[0-9a-f]{8}$/);
@@ -108,31 +115,38 @@ describe('saveEntry / loadEntry', () => {
     expect(bodyChecksum(body)).toBe(digest);
     expect(crc32Table(body).toString(16).padStart(8, '0')).toBe(digest);
     // The head: lines of JSON, the directory and parameters first, then one per file.
-    const lines = gunzipSync(body.subarray(0, Number(headLength))).toString('utf8').split('\n');
+    const lines = body.subarray(0, Number(headLength)).toString('utf8').split('\n');
     const top = JSON.parse(lines[0]!) as { dir: string; params: unknown };
     expect(top.dir).toBe(logDir);
     expect(top.params).toEqual(INDEX_PARAMS);
     expect(lines).toHaveLength(2);
-    const [name, file] = JSON.parse(lines[1]!) as [string, { minutesBytes: number }];
+    const [name, file] = JSON.parse(lines[1]!) as [string, { summaryBytes: number; minutesBytes: number }];
     expect(name).toMatch(/\.ndjson$/);
-    // The file's minutes: a gzipped JSON list of [minute, from, to, rollup], right after the head.
-    const minutes = JSON.parse(gunzipSync(body.subarray(Number(headLength), Number(headLength) + file.minutesBytes)).toString('utf8')) as unknown[][];
-    expect(minutes.length).toBeGreaterThan(0);
-    expect(typeof minutes[0]![0]).toBe('number');
-    expect(Number(headLength) + file.minutesBytes).toBe(body.length);
+    const want = [...entry.files.values()][0]!.index;
+    // The summary, in binary, right after the head: the merge of every minute.
+    expect(file.summaryBytes).toBe(Number(summariesLength));
+    const at = Number(headLength);
+    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(at, at + file.summaryBytes))));
+    expect(JSON.stringify(summary.rollup)).toBe(JSON.stringify(summarize(want)!.rollup));
+    // The file's minutes: gzipped binary [minute, from, to, late, rollup], after the summaries.
+    const from = at + file.summaryBytes;
+    const minutes = decodeMinutes(gunzipSync(body.subarray(from, from + file.minutesBytes)));
+    expect([...minutes.keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
+    expect(from + file.minutesBytes).toBe(body.length);
   });
 
-  it('a save after a load writes back each file\'s line as read, unless the file\'s identity changed', () => {
+  it('a save after a load writes back each file\'s line and summary as read, unless the file\'s identity changed', () => {
     const { logDir, cacheDir, entry } = sample();
     const [name, f] = [...entry.files][0]!;
     entry.files.set('perfmon-20261127-11.ndjson', { ...f, ino: f.ino + 1, index: indexOf(join(logDir, name), sampleLines()) });
     saveEntry(cacheDir, entry);
     const headLines = () => {
       const { fields, body } = header(entryPath(cacheDir, logDir));
-      return gunzipSync(body.subarray(0, Number(fields[4]))).toString('utf8').split('\n');
+      return body.subarray(0, Number(fields[4])).toString('utf8').split('\n');
     };
     const before = headLines();
     const loaded = loadEntry(cacheDir, logDir).entry!;
+    const records = loaded.files.get(name)!.summary!.rollup.records;
     // Spoil what saving would write from the data, to see which lines are rewritten.
     for (const c of loaded.files.values()) c.summary!.rollup.records += 1000;
     const moved = loaded.files.get('perfmon-20261127-11.ndjson')!;
@@ -142,10 +156,13 @@ describe('saveEntry / loadEntry', () => {
     expect(after[0]).toBe(before[0]);
     expect(after[1]).toBe(before[1]); // unchanged: the line as read
     expect(after[2]).not.toBe(before[2]); // another size: written anew, from the data
-    expect(JSON.parse(after[2]!)[1]).toMatchObject({ size: moved.size + 1, summary: { rollup: { records: moved.summary!.rollup.records } } });
-    // And the entry still loads, each file's minutes where its line says.
+    expect(JSON.parse(after[2]!)[1]).toMatchObject({ size: moved.size + 1 });
+    // And the entry still loads, each file's summary and minutes where its line says: the
+    // unchanged file's summary as read, the other's from the (spoiled) data.
     const again = loadEntry(cacheDir, logDir).entry!;
     expect([...again.files.keys()]).toEqual([name, 'perfmon-20261127-11.ndjson']);
+    expect(again.files.get(name)!.summary!.rollup.records).toBe(records);
+    expect(again.files.get('perfmon-20261127-11.ndjson')!.summary!.rollup.records).toBe(records + 1000);
     expect(again.files.get(name)!.index.minutes.size).toBe(f.index.minutes.size);
   });
 
@@ -190,22 +207,11 @@ describe('saveEntry / loadEntry', () => {
       (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.from('x')])),
       'corrupt',
     ],
-    [
-      'a valid checksum over a body that is not gzip',
-      (p) => {
-        const body = Buffer.from('plain text');
-        writeFileSync(p, `PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length}\n${body}`);
-      },
-      'corrupt',
-    ],
-    [
-      'a valid checksum over gzipped text that is not JSON',
-      (p) => {
-        const body = gzipSync('{"dir":');
-        writeFileSync(p, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length}\n`), body]));
-      },
-      'corrupt',
-    ],
+    ['a valid checksum over plain text', (p) => writeBody(p, Buffer.from('plain text')), 'corrupt'],
+    ['a valid checksum over a gzipped entry (an older layout)', (p) => writeBody(p, gzipSync(header(p).body)), 'corrupt'],
+    ['a valid checksum over a head that is not JSON', (p) => writeBody(p, Buffer.from('{"dir":')), 'corrupt'],
+    ['a head longer than the body', (p) => writeBody(p, header(p).body, Number(header(p).fields[3]) + 1), 'corrupt'],
+    ['summaries that reach past the body', (p) => writeBody(p, header(p).body, Number(header(p).fields[4]), Number(header(p).fields[3])), 'corrupt'],
     [
       'another version in the header',
       (p) => {
@@ -219,13 +225,12 @@ describe('saveEntry / loadEntry', () => {
       (p) => {
         const { fields, body } = header(p);
         const headBytes = Number(fields[4]);
-        const lines = gunzipSync(body.subarray(0, headBytes)).toString('utf8').split('\n');
+        const lines = body.subarray(0, headBytes).toString('utf8').split('\n');
         const parsed = JSON.parse(lines[0]!) as { params: Record<string, number> };
         parsed.params.minuteMs = 30_000;
         lines[0] = JSON.stringify(parsed);
-        const head = gzipSync(lines.join('\n'));
-        const gz = Buffer.concat([head, body.subarray(headBytes)]);
-        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${fields[1]} ${bodyChecksum(gz)} ${gz.length} ${head.length}\n`), gz]));
+        const head = Buffer.from(lines.join('\n'));
+        writeBody(p, Buffer.concat([head, body.subarray(headBytes)]), head.length, Number(fields[5]));
       },
       'version',
     ],
@@ -244,15 +249,17 @@ describe('saveEntry / loadEntry', () => {
     ['a file line of another shape', (dir) => [top(dir), fileLine({})]],
     ['a file line that is not a pair', (dir) => [top(dir), '7']],
     ['a file line that is not JSON', (dir) => [top(dir), '{"dev":']],
-    ["minutes that point past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summary: null, minutesBytes: 64 })]],
+    ["minutes that point past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 0, minutesBytes: 64 })]],
+    ["a summary that points past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 64, minutesBytes: 0 })]],
+    ['a summary length that is not a multiple of 8', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 3, minutesBytes: 0 })]],
     ['an index without its malformed lines', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] }, minutesBytes: 0 })]],
   ];
   for (const [what, head] of shapes) {
     it(`reads a checksummed body of another shape as corrupt (${what}), and a report still runs`, async () => {
       const { logDir, cacheDir, entry } = sample();
       saveEntry(cacheDir, entry);
-      const gz = gzipSync(head(logDir).join('\n'));
-      writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(gz)} ${gz.length} ${gz.length}\n`), gz]));
+      const text = Buffer.from(head(logDir).join('\n'));
+      writeBody(entryPath(cacheDir, logDir), text);
       expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
       const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
       expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
