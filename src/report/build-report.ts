@@ -1,5 +1,6 @@
 import type { MalformedSummary } from '../read/malformed.js';
 import type { Rollup, StageStats } from '../stats/rollup.js';
+import { minuteIso } from './minute-iso.js';
 import type { PerformanceReport, StageBreakdown } from './types.js';
 import type { WindowAccumulator } from './window-accumulator.js';
 
@@ -40,6 +41,7 @@ export function buildFromRollup(
   }
   const modelBreakdown: Record<string, StageBreakdown> = Object.create(null);
   for (const name of [...w.models.keys()].sort()) modelBreakdown[name] = breakdown(w.models.get(name)!);
+  const iso = minuteIso();
 
   return {
     generatedAt: new Date(o.generatedAt).toISOString(),
@@ -79,9 +81,7 @@ export function buildFromRollup(
       samples: w.queueSamples,
       averageDepth: w.queueSamples === 0 ? 0 : w.queueSum / w.queueSamples,
       maxDepth: w.queueMax,
-      depthHistory: [...w.depthByMinute]
-        .sort((a, b) => a[0] - b[0])
-        .map(([minute, depth]) => ({ timestamp: new Date(minute).toISOString(), depth })),
+      depthHistory: [...w.depthByMinute].sort((a, b) => a[0] - b[0]).map(([minute, depth]) => ({ timestamp: iso(minute), depth })),
     },
     records: w.records,
     files: o.files,
