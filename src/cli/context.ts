@@ -43,10 +43,11 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function progressReporter(io: CliIO): { onProgress: (done: number, total: number) => void; done: () => void } {
   const start = io.now();
   let shown = false;
-  const tty = io.stderr.isTTY === true;
+  // Asked only once a read has run a second: knowing costs the process its stderr stream.
+  let tty: boolean | undefined;
   return {
     onProgress(done, total) {
-      if (!tty || io.now() - start < 1000) return;
+      if (io.now() - start < 1000 || !(tty ??= io.stderr.isTTY === true)) return;
       shown = true;
       io.stderr.write(`\r\x1b[2Kreading log files: ${done}/${total}`);
     },
