@@ -7,7 +7,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import type { DaySums, FileIndex, FileSummary } from './file-index.js';
+import type { DaySums, FileIndex, FileSummary, MinuteEntry } from './file-index.js';
 import { readNearEdge } from './read-near-edge.js';
 
 export interface IndexedFile {
@@ -39,7 +39,10 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       else if (sum.rollup.firstTs <= bounds.until) addDaySums(acc, sum.days.get(bounds.dayStart));
       continue;
     }
-    for (const [m, e] of [...f.index.minutes].sort((a, b) => a[0] - b[0])) {
+    let minutes = [...f.index.minutes].sort((a, b) => a[0] - b[0]);
+    const cut = sum === undefined ? undefined : onlyCut(sum.rollup, bounds);
+    if (sum !== undefined && cut !== undefined) minutes = answerLargerSide(acc, sum.rollup, minutes, cut);
+    for (const [m, e] of minutes) {
       if (!straddles(e.rollup, bounds)) {
         addWhole(acc, e.rollup);
         continue;
@@ -54,6 +57,37 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
     }
   }
   return acc;
+}
+
+/**
+ * A file that one boundary `x` cuts: the minutes on the side of `x` that holds more of them are
+ * answered at once, as the file's summary less the other minutes (those on the smaller side and
+ * the one `x` cuts), their first and last times, extremes and queue maxima read from each minute
+ * (Rollup.restOf): no boundary separates them, so together they land where each would. A window's
+ * start falls anywhere in an hourly file, so this saves, on average, half of the file's merges.
+ * Returns the minutes still to answer one by one: all of them when restOf cannot tell the rest.
+ */
+function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<[number, MinuteEntry]>, x: number): Array<[number, MinuteEntry]> {
+  const before: Array<[number, MinuteEntry]> = [];
+  const after: Array<[number, MinuteEntry]> = [];
+  const others: Array<[number, MinuteEntry]> = [];
+  for (const me of minutes) {
+    const r = me[1].rollup;
+    if (r.records > 0 && r.lastTs <= x) before.push(me);
+    else if (r.records > 0 && r.firstTs > x) after.push(me);
+    else others.push(me);
+  }
+  const [small, large] = before.length <= after.length ? [before, after] : [after, before];
+  // The smaller side's minutes are merged twice (into the part, then answered): worth it only
+  // when that is fewer merges than the larger side's.
+  if (2 * small.length + others.length >= large.length) return minutes;
+  const part = new Rollup();
+  for (const [, e] of small) part.merge(e.rollup);
+  for (const [, e] of others) part.merge(e.rollup);
+  const rest = Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
+  if (rest === undefined) return minutes;
+  addWhole(acc, rest);
+  return [...small, ...others].sort((a, b) => a[0] - b[0]);
 }
 
 /** Whether a boundary falls between the first and the last record of `r`. */

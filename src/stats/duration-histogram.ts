@@ -141,18 +141,8 @@ export class DurationHistogram {
   /** Adds another histogram's samples to this one. */
   merge(other: DurationHistogram): this {
     if (other.count === 0) return this;
-    this.count += other.count;
+    this.mergeExtremes(other);
     this.total.merge(other.total);
-    // The two smallest of both pairs (min ≤ min2 in each), and the two largest.
-    if (other.min < this.min) {
-      this.min2 = Math.min(this.min, other.min2);
-      this.min = other.min;
-    } else this.min2 = Math.min(this.min2, other.min);
-    if (other.max > this.max) {
-      this.max2 = Math.max(this.max, other.max2);
-      this.max = other.max;
-    } else this.max2 = Math.max(this.max2, other.max);
-    this.secondExact &&= other.secondExact;
     this.zero += other.zero;
     const oc = other.counts;
     let lo = 0;
@@ -354,6 +344,38 @@ export class DurationHistogram {
     h.secondExact = r.u8() === 1;
     h.total = ExactSum.decode(r);
     h.counts = r.counts();
+    return h;
+  }
+
+  /** The count and the extremes of a merge with `other` (not empty), second extremes included. */
+  private mergeExtremes(other: DurationHistogram): void {
+    this.count += other.count;
+    // The two smallest of both pairs (min ≤ min2 in each), and the two largest.
+    if (other.min < this.min) {
+      this.min2 = Math.min(this.min, other.min2);
+      this.min = other.min;
+    } else this.min2 = Math.min(this.min2, other.min);
+    if (other.max > this.max) {
+      this.max2 = Math.max(this.max, other.max2);
+      this.max = other.max;
+    } else this.max2 = Math.max(this.max2, other.max);
+    this.secondExact &&= other.secondExact;
+  }
+
+  /**
+   * This histogram less `part`, where the histograms `rest` hold exactly what is left (a file's
+   * summary less some of its minutes, `rest` being the others): counts and the sum by subtraction,
+   * the count and every extreme, second ones included, as merging `rest` would give them — without
+   * a loop over `rest`'s buckets. Undefined where minus is, or when `rest` does not add up.
+   */
+  without(part: DurationHistogram, rest: readonly DurationHistogram[]): DurationHistogram | undefined {
+    const ext = new DurationHistogram();
+    for (const r of rest) if (r.count > 0) ext.mergeExtremes(r);
+    const h = this.minus(part, { min: ext.min, max: ext.max });
+    if (h === undefined || h.count !== ext.count) return undefined;
+    h.min2 = ext.min2;
+    h.max2 = ext.max2;
+    h.secondExact = ext.secondExact;
     return h;
   }
 

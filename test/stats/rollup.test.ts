@@ -358,6 +358,56 @@ describe('Rollup toJSON / fromJSON', () => {
   });
 });
 
+describe('Rollup.restOf', () => {
+  /** Every bucket and the second extremes too: what a later merge or subtraction would see. */
+  function exact(r: Rollup) {
+    const stats = (m: Rollup['stages']) =>
+      [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, s]) => {
+        const buckets: number[][] = [];
+        s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
+        const h = s.durations;
+        return [name, buckets, h.count, h.sum, h.min, h.max, h.min2, h.max2, h.secondExact, s.errors];
+      });
+    return { ...summary(r), stages: stats(r.stages), models: stats(r.models) };
+  }
+
+  it('gives exactly what merging the rest gives, for 500 random files split into part and rest by minute', () => {
+    for (let trial = 0; trial < 500; trial++) {
+      const rand = rng(7_000 + trial);
+      // Coarse durations in some trials: ties at the extremes, between part and rest, are common.
+      const records = randomRecords(50 + Math.floor(rand() * 600), 9_000 + trial).map((r) => (trial % 3 === 0 && r.type === 'stage' ? { ...r, durationMs: 10 * Math.floor(r.durationMs / 1000) } : r));
+      const byMinute = new Map<number, MetricRecord[]>();
+      for (const r of records) {
+        const m = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS;
+        byMinute.set(m, [...(byMinute.get(m) ?? []), r]);
+      }
+      const minutes = [...byMinute].sort((a, b) => a[0] - b[0]).map(([, rs]) => rollupOf(rs));
+      const whole = new Rollup();
+      for (const m of minutes) whole.merge(m);
+      // The part: the minutes before a cut (or after it), some of them at random in other trials.
+      const cut = Math.floor(rand() * minutes.length);
+      const inPart = (i: number) => (trial % 2 === 0 ? i < cut : rand() < 0.3);
+      const part = new Rollup();
+      const rest: Rollup[] = [];
+      minutes.forEach((m, i) => (inPart(i) ? part.merge(m) : rest.push(m)));
+      const want = new Rollup();
+      for (const m of rest) want.merge(m);
+      const got = Rollup.restOf(whole, part, rest);
+      expect(got, `trial ${trial}`).toBeDefined();
+      expect(exact(got!), `trial ${trial}`).toEqual(exact(want));
+    }
+  });
+
+  it('declines when part and rest do not make up the whole', () => {
+    const minutes = [0, 1, 2].map((i) => rollupOf(randomRecords(40, 300 + i).map((r) => ({ ...r, ts: T0 + i * MINUTE_MS + (r.ts % MINUTE_MS) }))));
+    const whole = new Rollup().merge(minutes[0]!).merge(minutes[1]!).merge(minutes[2]!);
+    // A minute missing from both, or counted in both.
+    expect(Rollup.restOf(whole, minutes[0]!, [minutes[1]!])).toBeUndefined();
+    expect(Rollup.restOf(whole, new Rollup().merge(minutes[0]!).merge(minutes[1]!), [minutes[1]!, minutes[2]!])).toBeUndefined();
+    expect(Rollup.restOf(whole, minutes[0]!, [minutes[1]!, minutes[2]!])).toBeDefined();
+  });
+});
+
 describe('Rollup.without', () => {
   /** Records of one minute, with durations drawn from a few values so that ties are common. */
   function minuteRecords(n: number, seed: number, coarse: boolean): MetricRecord[] {
