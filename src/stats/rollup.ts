@@ -161,19 +161,8 @@ export class Rollup {
     const stagesOk = statsWithout(r.stages, whole.stages, part.stages, { kind: 'stage', ...o });
     const modelsOk = statsWithout(r.models, whole.models, part.models, { kind: 'model', ...o });
     if (!stagesOk || !modelsOk) return undefined;
-    r.cacheHits = whole.cacheHits - part.cacheHits;
-    r.cacheMisses = whole.cacheMisses - part.cacheMisses;
-    r.tokenRecords = whole.tokenRecords - part.tokenRecords;
-    r.queueSamples = whole.queueSamples - part.queueSamples;
-    if (r.cacheHits < 0 || r.cacheMisses < 0 || r.tokenRecords < 0 || r.queueSamples < 0) return undefined;
-    const tokens = whole.tokenSum.minus(part.tokenSum);
-    const cost = whole.costSum.minus(part.costSum);
-    const queue = whole.queueTotal.minus(part.queueTotal);
-    if (tokens === undefined || cost === undefined || queue === undefined) return undefined;
-    r.tokenSum = tokens;
-    r.costSum = cost;
-    r.queueTotal = queue;
-    if (r.queueSamples === 0) return queue.value === 0 ? r : undefined;
+    if (!r.subtractCounts(whole, part)) return undefined;
+    if (r.queueSamples === 0) return r.queueTotal.value === 0 ? r : undefined;
     // Queue samples in the rest only: their deepest, latest and per-minute depths are the whole's.
     if (part.queueSamples > 0) return undefined;
     r.queueMax = whole.queueMax;
@@ -239,19 +228,25 @@ export class Rollup {
     if (r.records !== records) return undefined;
     if (!statsRest(r.stages, whole.stages, part.stages, rest.map((x) => x.stages))) return undefined;
     if (!statsRest(r.models, whole.models, part.models, rest.map((x) => x.models))) return undefined;
-    r.cacheHits = whole.cacheHits - part.cacheHits;
-    r.cacheMisses = whole.cacheMisses - part.cacheMisses;
-    r.tokenRecords = whole.tokenRecords - part.tokenRecords;
-    r.queueSamples = whole.queueSamples - part.queueSamples;
-    if (r.cacheHits < 0 || r.cacheMisses < 0 || r.tokenRecords < 0 || r.queueSamples < 0) return undefined;
+    return r.subtractCounts(whole, part) ? r : undefined;
+  }
+
+  /** The counters and exact sums of `whole` less `part`, into this; false when they go below
+   *  zero or a sum overflowed (it cannot be taken apart). */
+  private subtractCounts(whole: Rollup, part: Rollup): boolean {
+    this.cacheHits = whole.cacheHits - part.cacheHits;
+    this.cacheMisses = whole.cacheMisses - part.cacheMisses;
+    this.tokenRecords = whole.tokenRecords - part.tokenRecords;
+    this.queueSamples = whole.queueSamples - part.queueSamples;
+    if (this.cacheHits < 0 || this.cacheMisses < 0 || this.tokenRecords < 0 || this.queueSamples < 0) return false;
     const tokens = whole.tokenSum.minus(part.tokenSum);
     const cost = whole.costSum.minus(part.costSum);
     const queue = whole.queueTotal.minus(part.queueTotal);
-    if (tokens === undefined || cost === undefined || queue === undefined) return undefined;
-    r.tokenSum = tokens;
-    r.costSum = cost;
-    r.queueTotal = queue;
-    return r;
+    if (tokens === undefined || cost === undefined || queue === undefined) return false;
+    this.tokenSum = tokens;
+    this.costSum = cost;
+    this.queueTotal = queue;
+    return true;
   }
 
   /** The binary form (see bytes.ts): what toJSON holds, decoded without parsing text. */

@@ -8,7 +8,7 @@ import { LineSplitter } from '../../src/read/line-splitter.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { rng } from '../helpers/rng.js';
-import { reference } from '../helpers/window-reference.js';
+import { reference, seen } from '../helpers/window-reference.js';
 
 const T = (iso: string) => Date.parse(iso);
 const temps: string[] = [];
@@ -114,21 +114,6 @@ describe('answerWindow reads only what a boundary really cuts', () => {
 });
 
 describe('answerWindow: a file one boundary cuts, its larger side answered as the summary less the rest', () => {
-  /** What a report can see of an accumulator, whatever way its sums were kept. */
-  function seen(a: WindowAccumulator) {
-    const rollup = (r: Rollup | undefined) => {
-      if (r === undefined) return undefined;
-      const stats = (m: Rollup['stages']) =>
-        [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
-          const buckets: number[][] = [];
-          s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
-          return [name, s.durations.count, s.durations.sum, s.durations.min, s.durations.max, s.errors, buckets];
-        });
-      return [r.records, r.firstTs, r.lastTs, stats(r.stages), stats(r.models), r.cacheHits, r.cacheMisses, r.tokenRecords, r.tokens, r.cost, r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])];
-    };
-    return { window: rollup(a.window), previous: rollup(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
-  }
-
   const START = T('2026-11-27T10:00:00.000Z');
 
   /** Half an hour of a pipeline's lines, a little out of order, queue samples and llm calls among them. */

@@ -5,10 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { answerWindow } from '../../src/cache/answer-window.js';
 import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
-import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
-import { Rollup } from '../../src/stats/rollup.js';
+import { reportBounds } from '../../src/report/window-accumulator.js';
 import { rng } from '../helpers/rng.js';
-import { reference } from '../helpers/window-reference.js';
+import { reference, seen } from '../helpers/window-reference.js';
 
 // src/cache/read-near-edge.ts, through answerWindow, which uses it for a minute cut near its edge.
 
@@ -32,29 +31,6 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
     new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
     index.summary = summarize(index);
     return { path, index };
-  }
-
-  /** What a report can see of an accumulator, whatever the way its sums were kept. */
-  function seen(a: WindowAccumulator) {
-    const rollup = (r: Rollup | undefined) => {
-      if (r === undefined) return undefined;
-      const stats = (m: Rollup['stages']) =>
-        [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
-          const buckets: number[][] = [];
-          s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
-          return { name, count: s.durations.count, sum: s.durations.sum, min: s.durations.min, max: s.durations.max, errors: s.errors, buckets };
-        });
-      return {
-        records: r.records,
-        firstTs: r.firstTs,
-        stages: stats(r.stages),
-        models: stats(r.models),
-        cache: [r.cacheHits, r.cacheMisses],
-        tokens: [r.tokenRecords, r.tokens, r.cost],
-        queue: [r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])],
-      };
-    };
-    return { window: rollup(a.window), previous: rollup(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
   }
 
   /** Lines of minutes 10:00 to 10:03 as writers write them, with odd, malformed and tricky ones. */
