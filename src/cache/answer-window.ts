@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { LineSplitter, type LineSink } from '../read/line-splitter.js';
 import { MalformedLog } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
@@ -9,6 +8,7 @@ import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
 import type { DaySums, FileIndex, FileSummary, MinuteEntry } from './file-index.js';
 import { readNearEdge } from './read-near-edge.js';
+import { lazyZlib } from '../read/lazy-zlib.js';
 
 export interface IndexedFile {
   path: string;
@@ -165,7 +165,7 @@ async function rereadMinute(f: IndexedFile, m: number, from: number, to: number,
 async function readGzipRange(path: string, from: number, to: number, sink: LineSink): Promise<void> {
   const splitter = new LineSplitter(sink);
   const input = createReadStream(path);
-  const gunzip = createGunzip();
+  const gunzip = lazyZlib().createGunzip();
   input.on('error', (e) => gunzip.destroy(e)).pipe(gunzip);
   let pos = 0;
   try {

@@ -1,27 +1,29 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { PerfmonError } from '../errors.js';
-import { crc32 } from './crc32.js';
 import { ByteReader, ByteWriter } from '../stats/bytes.js';
+import { checksumText } from './checksum.js';
 import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
  * of the file it describes. An entry is written whole to a temp file and renamed into place, and
- * carries its format version, the rollup parameters and a CRC-32 of its body (and each gzip
- * member its own): a torn, corrupt, foreign or outdated entry is ignored (and rebuilt), never
- * trusted.
+ * carries its format version, the rollup parameters, its parts' lengths and checksums: a torn,
+ * corrupt, foreign or outdated entry is ignored (and rebuilt), never trusted.
  *
- * Layout: `PERFMON-INDEX <version> <crc32 of body, 8 hex digits> <body length> <head length>
- * <summaries length>\n`, then the body: the head, lines of JSON — the directory and parameters,
- * then one line per file (its identity, offset, malformed lines and the lengths of its summary and
- * minutes) — then each file's summary in binary (stats/bytes.ts: decoding it is reads, not
- * parsing), then each file's minutes in binary, gzipped on their own, in the order of the lines.
- * A run decodes the summaries (a few kilobytes per file) and only the minutes of the files a
- * window boundary cuts: most of a cached run's reading is skipped, not deferred. A run that saves
- * writes back the line, summary and minutes of every file it did not extend as it read them.
+ * Layout: `PERFMON-INDEX <version> <checksum of head and summaries, 8 hex digits> <head length>
+ * <summaries length> <minutes length>\n`, then the head, lines of JSON — the directory and
+ * parameters, then one line per file (its identity, offset, malformed lines, the length of its
+ * summary, the length and checksum of its minutes) — padded with spaces to a multiple of 8 bytes;
+ * then each file's summary in binary (stats/bytes.ts: decoding it is reads, not parsing); then
+ * each file's minutes in binary, in the order of the lines. A run reads and checks the head and
+ * the summaries (a few kilobytes per file), and reads, checks and decodes only the minutes of the
+ * files a window boundary cuts, through the descriptor it opened the entry with (a writer
+ * renames a new entry into place; the one opened stays as it was). Minutes that fail their
+ * checksum when read make the run start again without the entry (see readWindow), and rebuild
+ * it. A run that saves writes back the line, summary and minutes of every file it did not extend
+ * as it read them.
  */
 
 const MAGIC = 'PERFMON-INDEX';
@@ -39,7 +41,7 @@ export interface CachedFile extends FileIdentity {
   index: FileIndex;
   /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
   summary?: FileSummary;
-  minutesBlob?: Uint8Array;
+  minutes?: MinutesRef;
   /** Set when loaded: the file's line of the head as read, the identity it holds, and the
    *  summary's bytes as read. */
   saved?: { line: string; identity: FileIdentity; summaryBlob: Uint8Array };
@@ -48,6 +50,22 @@ export interface CachedFile extends FileIdentity {
 export interface CacheEntry {
   dir: string;
   files: Map<string, CachedFile>;
+  /** The entry file a loaded entry reads its minutes from: close it when done (closeEntry). */
+  source?: EntrySource;
+}
+
+/** A loaded entry's file, open until closeEntry (then reopened by path where still needed). */
+interface EntrySource {
+  path: string;
+  fd: number | undefined;
+}
+
+/** Where a file's minutes lie in the entry file, and their checksum. */
+interface MinutesRef {
+  source: EntrySource;
+  at: number;
+  bytes: number;
+  sum: string;
 }
 
 interface SavedFile extends FileIdentity {
@@ -57,9 +75,11 @@ interface SavedFile extends FileIdentity {
   /** Bytes of the file's summary (binary, a multiple of 8; 0: none), which follow those of the
    *  files before it in the summaries. */
   summaryBytes: number;
-  /** Bytes of the file's gzipped minutes (binary), which follow those of the files before it.
-   *  Decompressed and decoded only when a boundary cuts the file. */
+  /** Bytes of the file's minutes (binary), which follow those of the files before it: read
+   *  and decoded only when a boundary cuts the file. */
   minutesBytes: number;
+  /** Their checksum, 8 hex digits. */
+  minutesSum: string;
 }
 
 /** The head's first line. */
@@ -95,49 +115,62 @@ function nameHash(text: string): string {
   return out;
 }
 
-/** The checksum an entry's header carries for its body. */
-export function bodyChecksum(body: Uint8Array): string {
-  return checksumText(crc32(body));
-}
-
-const checksumText = (crc: number): string => crc.toString(16).padStart(8, '0');
-
 export type LoadResult = { entry: CacheEntry } | { entry: undefined; reason: 'missing' | 'corrupt' | 'version' | 'foreign' };
 
 /** Reads and verifies the entry of `logDir`; anything wrong with it reads as "no entry". */
 export function loadEntry(cacheDir: string, logDir: string): LoadResult {
-  let raw: Buffer;
+  let fd: number;
   try {
-    raw = readFileSync(entryPath(cacheDir, logDir));
+    fd = openSync(entryPath(cacheDir, logDir), 'r');
   } catch {
     return { entry: undefined, reason: 'missing' };
   }
-  const nl = raw.indexOf(10);
-  const header = nl === -1 ? '' : raw.subarray(0, nl).toString('latin1');
-  const [magic, version, digest, length, headLength, summariesLength] = header.split(' ');
+  let r: LoadResult = { entry: undefined, reason: 'corrupt' };
+  try {
+    r = readEntry(fd, entryPath(cacheDir, logDir), logDir);
+  } catch {
+    // unreadable: corrupt
+  }
+  if (r.entry === undefined) closeSync(fd);
+  return r;
+}
+
+const HEADER_MAX = 256;
+
+function readEntry(fd: number, path: string, logDir: string): LoadResult {
+  const size = fstatSync(fd).size;
+  const first = readAt(fd, 0, Math.min(size, HEADER_MAX));
+  const nl = first.indexOf(10);
+  const header = nl === -1 ? '' : first.subarray(0, nl).toString('latin1');
+  const [magic, version, digest, headLength, summariesLength, minutesLength, more] = header.split(' ');
   if (magic !== MAGIC) return { entry: undefined, reason: 'corrupt' };
   if (Number(version) !== INDEX_PARAMS.version) return { entry: undefined, reason: 'version' };
-  const body = raw.subarray(nl + 1);
-  if (body.length !== Number(length) || bodyChecksum(body) !== digest) return { entry: undefined, reason: 'corrupt' };
   const headBytes = Number(headLength);
   const summaryBytes = Number(summariesLength);
-  if (!Number.isSafeInteger(headBytes) || !Number.isSafeInteger(summaryBytes) || headBytes < 0 || summaryBytes < 0 || headBytes + summaryBytes > body.length) return { entry: undefined, reason: 'corrupt' };
-  // The summaries are decoded from a copy that starts on an 8-byte boundary (see stats/bytes.ts).
-  const summaries = new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes));
-  const blobs = body.subarray(headBytes + summaryBytes);
+  const minuteBytes = Number(minutesLength);
+  const counts = [headBytes, summaryBytes, minuteBytes];
+  if (more !== undefined || !counts.every((n) => Number.isSafeInteger(n) && n >= 0) || headBytes % 8 !== 0) return { entry: undefined, reason: 'corrupt' };
+  // A torn or truncated entry, or one with bytes after it, has another size.
+  if (nl + 1 + headBytes + summaryBytes + minuteBytes !== size) return { entry: undefined, reason: 'corrupt' };
+  // The head and the summaries in one buffer of their own: the summaries start on an 8-byte
+  // boundary of it (the head is padded), as their decoding wants (see stats/bytes.ts).
+  const front = readAt(fd, nl + 1, headBytes + summaryBytes);
+  if (checksumText(front) !== digest) return { entry: undefined, reason: 'corrupt' };
+  const summaries = front.subarray(headBytes);
   let lines: string[];
   let top: EntryTop;
   try {
-    lines = body.subarray(0, headBytes).toString('utf8').split('\n');
+    lines = front.subarray(0, headBytes).toString('utf8').split('\n').map((l) => l.trimEnd());
     top = JSON.parse(lines[0]!) as EntryTop;
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
-  // A body that verifies but is not shaped like an entry (e.g. written by a build that changed
-  // the body and kept the version number) is corrupt: never let it throw into a report.
+  // A head that verifies but is not shaped like an entry (e.g. written by a build that changed
+  // the layout and kept the version number) is corrupt: never let it throw into a report.
   if (typeof top !== 'object' || top === null || Array.isArray(top) || typeof top.dir !== 'string' || typeof top.params !== 'object' || top.params === null) return { entry: undefined, reason: 'corrupt' };
   if (JSON.stringify(top.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
   if (top.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
+  const source: EntrySource = { path, fd };
   const files = new Map<string, CachedFile>();
   try {
     let at = 0;
@@ -146,27 +179,85 @@ export function loadEntry(cacheDir: string, logDir: string): LoadResult {
       const [name, f] = JSON.parse(lines[i]!) as [string, SavedFile];
       const bytes = f.minutesBytes;
       const sBytes = f.summaryBytes;
-      if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > blobs.length) throw new Error('minutes out of range');
+      if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > minuteBytes || typeof f.minutesSum !== 'string') throw new Error('minutes out of range');
       if (!Number.isSafeInteger(sBytes) || sBytes < 0 || sBytes % 8 !== 0 || sumAt + sBytes > summaries.length) throw new Error('summary out of range');
       const summaryBlob = summaries.subarray(sumAt, sumAt + sBytes);
       const summary = sBytes > 0 ? decodeSummary(new ByteReader(summaryBlob)) : undefined;
-      const minutesBlob = blobs.subarray(at, at + bytes);
+      const minutes: MinutesRef = { source, at: nl + 1 + headBytes + summaryBytes + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
       const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size };
-      files.set(name, { ...identity, index: lazyIndex(f, minutesBlob, top.dir), summary, minutesBlob, saved: { line: lines[i]!, identity, summaryBlob } });
+      files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, saved: { line: lines[i]!, identity, summaryBlob } });
     }
-    if (at !== blobs.length || sumAt !== summaries.length) throw new Error('bytes left over');
+    if (at !== minuteBytes || sumAt !== summaries.length) throw new Error('bytes left over');
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
-  return { entry: { dir: top.dir, files } };
+  return { entry: { dir: top.dir, files, source } };
+}
+
+/** `bytes` bytes of `fd` from `at`, in a buffer of their own (starting on an 8-byte boundary). */
+function readAt(fd: number, at: number, bytes: number): Buffer {
+  const buf = Buffer.allocUnsafeSlow(bytes);
+  for (let done = 0; done < bytes; ) {
+    const n = readSync(fd, buf, done, bytes - done, at + done);
+    if (n === 0) throw new Error('entry shorter than its header says');
+    done += n;
+  }
+  return buf;
+}
+
+/** Closes the entry file a loaded entry holds open (its minutes are then read by path). */
+export function closeEntry(entry: CacheEntry): void {
+  const s = entry.source;
+  if (s?.fd !== undefined) {
+    closeSync(s.fd);
+    s.fd = undefined;
+  }
+}
+
+/** A file's minutes as saved, when they are what their checksum says; else undefined. */
+function readMinutes(ref: MinutesRef): Buffer | undefined {
+  let fd = ref.source.fd;
+  const own = fd === undefined;
+  try {
+    if (own) fd = openSync(ref.source.path, 'r');
+    const bytes = readAt(fd!, ref.at, ref.bytes);
+    return checksumText(bytes) === ref.sum ? bytes : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (own && fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Reads every part of the entry of `logDir`, minutes included, and checks them all: what a run
+ * would find wrong with it, whichever files its windows cut (for `perfmon cache info`).
+ */
+export function verifyEntry(cacheDir: string, logDir: string): LoadResult {
+  const r = loadEntry(cacheDir, logDir);
+  if (r.entry === undefined) return r;
+  try {
+    for (const f of r.entry.files.values()) {
+      if (f.minutes === undefined) continue;
+      const bytes = readMinutes(f.minutes);
+      if (bytes === undefined) return { entry: undefined, reason: 'corrupt' };
+      decodeMinutes(bytes);
+    }
+  } catch {
+    return { entry: undefined, reason: 'corrupt' };
+  } finally {
+    closeEntry(r.entry);
+  }
+  return r;
 }
 
 /**
  * Writes the entry atomically (temp file in the cache directory, then rename): a reader sees the
  * old entry or the new one. Concurrent runs each write a complete, consistent entry; the last
  * rename wins. Throws when the cache directory cannot be written (the caller goes on without).
+ * A file whose saved minutes no longer read back as saved is left out (and indexed anew next time).
  */
 export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   mkdirSync(cacheDir, { recursive: true });
@@ -176,31 +267,29 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // An unchanged file's minutes, summary and line are written back as they were read, not
     // re-encoded (the line only while the file's identity is the one it holds).
-    const blob = f.minutesBlob ?? gzipSync(encodeMinutes(f.index), { level: 1 });
-    const keep = f.minutesBlob !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
+    const blob = f.minutes !== undefined ? readMinutes(f.minutes) : encodeMinutes(f.index);
+    if (blob === undefined) continue;
+    const keep = f.minutes !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
     const summary = keep ? f.saved!.summaryBlob : encodedSummary(f.summary ?? summarize(f.index));
-    lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob.length, summary.length)]));
+    lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob, summary.length)]));
     blobs.push(blob);
     summaries.push(summary);
   }
-  const head = Buffer.from(lines.join('\n'), 'utf8');
-  const parts = [head, ...summaries, ...blobs];
-  let crc = 0;
-  let bytes = 0;
-  for (const b of parts) {
-    crc = crc32(b, crc);
-    bytes += b.length;
-  }
-  const summaryBytes = summaries.reduce((n, b) => n + b.length, 0);
-  const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(crc)} ${bytes} ${head.length} ${summaryBytes}\n`, 'latin1');
+  let text = lines.join('\n');
+  // Spaces to a multiple of 8 bytes: the summaries that follow start aligned (see readEntry).
+  text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
+  const front = Buffer.concat([Buffer.from(text, 'utf8'), ...summaries]);
+  const headBytes = Buffer.byteLength(text);
+  const minuteBytes = blobs.reduce((n, b) => n + b.length, 0);
+  const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${front.length - headBytes} ${minuteBytes}\n`, 'latin1');
   const target = entryPath(cacheDir, entry.dir);
   // pid and a random part: unique among concurrent writers; 'wx' refuses to reuse a name.
   const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
     const fd = openSync(tmp, 'wx');
     try {
-      // Written as parts: no copy of the whole entry in memory.
-      writeAll(fd, [header, ...parts]);
+      // Written as parts: no copy of the minutes in memory.
+      writeAll(fd, [header, front, ...blobs]);
     } finally {
       closeSync(fd);
     }
@@ -238,7 +327,7 @@ function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size;
 }
 
-function saved(f: CachedFile, minutesBytes: number, summaryBytes: number): SavedFile {
+function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedFile {
   const data = indexToJSON(f.index, false);
   return {
     dev: f.dev,
@@ -249,12 +338,13 @@ function saved(f: CachedFile, minutesBytes: number, summaryBytes: number): Saved
     lines: data.lines,
     malformed: data.malformed,
     summaryBytes,
-    minutesBytes,
+    minutesBytes: minutes.length,
+    minutesSum: checksumText(minutes),
   };
 }
 
-/** An index whose minutes are decompressed and decoded on first use. */
-function lazyIndex(f: SavedFile, blob: Uint8Array, dir: string): FileIndex {
+/** An index whose minutes are read, checked and decoded on first use. */
+function lazyIndex(f: SavedFile, ref: MinutesRef, dir: string): FileIndex {
   const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
   let minutes: FileIndex['minutes'] | undefined;
   return {
@@ -263,11 +353,13 @@ function lazyIndex(f: SavedFile, blob: Uint8Array, dir: string): FileIndex {
     malformed,
     get minutes() {
       if (minutes === undefined) {
+        const bytes = readMinutes(ref);
         try {
-          minutes = decodeMinutes(gunzipSync(blob));
+          if (bytes === undefined) throw new Error('checksum');
+          minutes = decodeMinutes(bytes);
         } catch {
-          // The checksum held, so only a hand-made entry gets here.
-          throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds unreadable minutes: run "perfmon cache clear", or use --no-cache`);
+          // readWindow starts again without the entry, and so rebuilds it.
+          throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds damaged minutes: run "perfmon cache clear", or use --no-cache`);
         }
       }
       return minutes;
@@ -295,7 +387,7 @@ export function cacheInfo(cacheDir: string, logDirs: readonly string[]): CacheIn
       entries.push({ file: path, bytes: 0, dir: resolve(dir), problem: 'no entry' });
       continue;
     }
-    const r = loadEntry(cacheDir, dir);
+    const r = verifyEntry(cacheDir, dir);
     if (!r.entry) {
       entries.push({ file: path, bytes, dir: resolve(dir), problem: `unusable (${r.reason}); it will be rebuilt` });
       continue;

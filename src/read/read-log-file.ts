@@ -1,12 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, promises as fsPromises } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { createGunzip } from 'node:zlib';
 import { parseRecord, type MetricRecord } from '../schema.js';
 import { PerfmonError } from '../errors.js';
 import { fastParseRecord } from './fast-parse.js';
 import { LineSplitter, MAX_LINE_BYTES, type LineSink } from './line-splitter.js';
 import type { MalformedLog } from './malformed.js';
+import { lazyZlib } from './lazy-zlib.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -65,7 +64,7 @@ export async function readLogFile(
   const splitter = new LineSplitter(sink);
   if (options.gzip) {
     const input = createReadStream(path);
-    const gunzip = createGunzip();
+    const gunzip = lazyZlib().createGunzip();
     input.on('error', (e) => gunzip.destroy(e)).pipe(gunzip);
     try {
       for await (const chunk of gunzip) splitter.push(chunk as Buffer);
@@ -82,7 +81,7 @@ export async function readLogFile(
   }
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await fsPromises.open(path, 'r');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return 0; // removed since listing (retention): nothing to read

@@ -1,8 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, promises as fsPromises, readSync } from 'node:fs';
 import { answerWindow, type IndexedFile } from '../cache/answer-window.js';
 import { emptyIndex, appendIndex, type FileIndex } from '../cache/file-index.js';
-import { loadEntry, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
+import { closeEntry, loadEntry, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
 import { PerfmonError } from '../errors.js';
 import { listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
@@ -57,6 +56,17 @@ export interface WindowData {
  * all come from the same indexes, so cached and uncached runs print the same numbers.
  */
 export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
+  try {
+    return await readWindowOnce(o, true);
+  } catch (e) {
+    // A cached file's minutes that fail their checksum (damage the entry's head did not show):
+    // the run starts again without the entry, which rebuilds it.
+    if (o.cacheDir !== undefined && e instanceof PerfmonError && e.code === 'CACHE_CORRUPT') return readWindowOnce(o, false);
+    throw e;
+  }
+}
+
+async function readWindowOnce(o: ReadWindowOptions, useEntries: boolean): Promise<WindowData> {
   if (!(o.windowMinutes > 0)) {
     throw new PerfmonError('BAD_WINDOW', `window must be more than 0 minutes, got ${o.windowMinutes}`, 2);
   }
@@ -71,9 +81,15 @@ export async function readWindow(o: ReadWindowOptions): Promise<WindowData> {
   } else {
     files = await listLogFiles(o.dirs);
   }
-  const { indexed, bytesRead } = await indexFiles(files, o);
+  const { indexed, bytesRead, entries } = await indexFiles(files, o, useEntries);
+  try {
+    return await answer(o, indexed, fixedUntil ?? newestTs(indexed) ?? now, latest, now, bytesRead);
+  } finally {
+    for (const e of entries) closeEntry(e);
+  }
+}
 
-  const until = fixedUntil ?? newestTs(indexed) ?? now;
+async function answer(o: ReadWindowOptions, indexed: Indexed[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
   // With `latest` every file was indexed; answer from those that can hold the range.
   const range = { from: readStart(bounds), until };
@@ -96,14 +112,23 @@ interface Indexed extends IndexedFile {
 }
 
 /** Brings every file's index up to its end: from the cache where it still describes the file. */
-async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions): Promise<{ indexed: Indexed[]; bytesRead: number }> {
+async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEntries = true): Promise<{ indexed: Indexed[]; bytesRead: number; entries: CacheEntry[] }> {
   const entries = new Map<string, CacheEntry>();
   if (o.cacheDir !== undefined) {
     for (const dir of new Set(files.map((f) => f.dir))) {
-      const r = loadEntry(o.cacheDir, dir);
-      entries.set(dir, r.entry ?? { dir, files: new Map() });
+      const r = useEntries ? loadEntry(o.cacheDir, dir) : undefined;
+      entries.set(dir, r?.entry ?? { dir, files: new Map() });
     }
   }
+  try {
+    return { ...(await indexWith(files, o, entries)), entries: [...entries.values()] };
+  } catch (e) {
+    for (const entry of entries.values()) closeEntry(entry);
+    throw e;
+  }
+}
+
+async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entries: Map<string, CacheEntry>): Promise<{ indexed: Indexed[]; bytesRead: number }> {
   const jobs: IndexJob[] = [];
   const plans: Array<{ file: LogFile; identity: Omit<CachedFile, 'index'>; base: FileIndex }> = [];
   for (const file of files) {
@@ -189,7 +214,7 @@ function sameFile(cached: CachedFile, now: Omit<CachedFile, 'index'>, file: LogF
 /** Saves the entries, keeping those of files not read this time if they still exist. */
 async function saveEntries(cacheDir: string, entries: Map<string, CacheEntry>, onNotice?: (m: string) => void): Promise<void> {
   for (const entry of entries.values()) {
-    const present = new Set(await readdir(entry.dir).catch(() => [] as string[]));
+    const present = new Set(await fsPromises.readdir(entry.dir).catch(() => [] as string[]));
     for (const name of [...entry.files.keys()]) if (!present.has(name)) entry.files.delete(name);
     try {
       saveEntry(cacheDir, entry);
@@ -203,7 +228,8 @@ async function saveEntries(cacheDir: string, entries: Map<string, CacheEntry>, o
 /** The newest record's ts across the directories (`--until latest`), or `fallback` when there are none. */
 export async function latestTimestamp(dirs: readonly string[], fallback: number): Promise<number> {
   const files = await listLogFiles(dirs);
-  const { indexed } = await indexFiles(files, { dirs, windowMinutes: 1 });
+  const { indexed, entries } = await indexFiles(files, { dirs, windowMinutes: 1 });
+  for (const e of entries) closeEntry(e);
   return newestTs(indexed) ?? fallback;
 }
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyChecksum, entryPath, loadEntry } from '../../src/cache/index-store.js';
+import { entryPath, verifyEntry } from '../../src/cache/index-store.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import { BIN, cleanEnv, ensureBuilt, removeTempDirs, ROOT, tempDir, type Run } from '../helpers/cli.js';
 
@@ -77,21 +77,12 @@ function recs(n: number, from: number, to: number): string {
 }
 
 /**
- * Whether the entry file, as a reader sees it at this instant, is whole: its header's length and
- * checksum match its body. 'missing' when there is none.
+ * Whether the entry, as a reader sees it at this instant, is whole: its length, head and every
+ * file's minutes as its header and lines say (verifyEntry). 'missing' when there is none.
  */
-function entryState(path: string): 'ok' | 'missing' | 'torn' {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch {
-    return 'missing';
-  }
-  const nl = raw.indexOf(10);
-  if (nl === -1) return 'torn';
-  const [magic, , digest, length] = raw.subarray(0, nl).toString('latin1').split(' ');
-  const body = raw.subarray(nl + 1);
-  return magic === 'PERFMON-INDEX' && body.length === Number(length) && bodyChecksum(body) === digest ? 'ok' : 'torn';
+function entryState(cacheDir: string, logDir: string): 'ok' | 'missing' | 'torn' {
+  const r = verifyEntry(cacheDir, logDir);
+  return r.entry !== undefined ? 'ok' : r.reason === 'missing' ? 'missing' : 'torn';
 }
 
 function withoutGeneratedAt(json: string): Record<string, unknown> {
@@ -161,7 +152,7 @@ describe('two perfmon report processes at once on a growing directory', () => {
       }
       // While they run, a reader polls the entry: it must only ever see a whole one (or none).
       const seen = { ok: 0, missing: 0, torn: 0 };
-      const poll = setInterval(() => seen[entryState(entryPath(CACHE, D))]++, 2);
+      const poll = setInterval(() => seen[entryState(CACHE, D)]++, 2);
       let a: Run, b: Run;
       try {
         [a, b] = await Promise.all([perfmon(args, XDG), perfmon(args, XDG)]);
@@ -178,7 +169,7 @@ describe('two perfmon report processes at once on a growing directory', () => {
         expect(r.stderr, `iteration ${i}, ${name} process`).toBe('');
         expect(withoutGeneratedAt(r.stdout), `iteration ${i}, ${name} process`).toEqual(want);
       }
-      const loaded = loadEntry(CACHE, D);
+      const loaded = verifyEntry(CACHE, D);
       expect(loaded.entry === undefined ? loaded.reason : 'ok', `iteration ${i}: the cache entry`).toBe('ok');
       expect(readdirSync(CACHE).filter((n) => n.endsWith('.tmp')), `iteration ${i}: temp files left`).toEqual([]);
       // The entry the two processes left gives the right report to a third reader.

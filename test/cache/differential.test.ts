@@ -1,10 +1,11 @@
 import { appendFileSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_PARAMS } from '../../src/cache/file-index.js';
-import { bodyChecksum, entryPath, loadEntry } from '../../src/cache/index-store.js';
+import { checksumText } from '../../src/cache/checksum.js';
+import { closeEntry, entryPath, loadEntry, verifyEntry } from '../../src/cache/index-store.js';
 import { hourMayHold, listLogFiles } from '../../src/read/list-files.js';
 import { MalformedLog } from '../../src/read/malformed.js';
 import { readLogFile, recordLineSink } from '../../src/read/read-log-file.js';
@@ -281,21 +282,24 @@ function rewriteHeader(fn: (fields: string[]) => string[]): void {
   const fields = raw.subarray(0, nl).toString('latin1').split(' ');
   writeFileSync(entry(), Buffer.concat([Buffer.from(fn(fields).join(' ') + '\n', 'latin1'), raw.subarray(nl + 1)]));
 }
-/** Rewrites the body with a valid checksum, as another build of perfmon would write it. */
+/** Rewrites the head with a valid checksum, as another build of perfmon would write it. */
 function rewriteBody(fn: (body: Record<string, unknown>) => void): void {
   const raw = readFileSync(entry());
   const nl = raw.indexOf(10);
-  const [magic, version, , , headLength, summariesLength] = raw.subarray(0, nl).toString('latin1').split(' ');
+  const [magic, version, , headLength, summariesLength, minutesLength] = raw.subarray(0, nl).toString('latin1').split(' ');
   const old = raw.subarray(nl + 1);
   // The head's first line holds the directory and the parameters.
-  const lines = old.subarray(0, Number(headLength)).toString('utf8').split('\n');
+  const lines = old.subarray(0, Number(headLength)).toString('utf8').trimEnd().split('\n');
   const body = JSON.parse(lines[0]!) as Record<string, unknown>;
   fn(body);
   lines[0] = JSON.stringify(body);
-  const head = Buffer.from(lines.join('\n'));
-  const all = Buffer.concat([head, old.subarray(Number(headLength))]);
-  const header = `${magic} ${version} ${bodyChecksum(all)} ${all.length} ${head.length} ${summariesLength}\n`;
-  writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), all]));
+  let text = lines.join('\n');
+  text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
+  const head = Buffer.from(text);
+  const rest = old.subarray(Number(headLength));
+  const front = Buffer.concat([head, rest.subarray(0, Number(summariesLength))]);
+  const header = `${magic} ${version} ${checksumText(front)} ${head.length} ${summariesLength} ${minutesLength}\n`;
+  writeFileSync(entry(), Buffer.concat([Buffer.from(header, 'latin1'), head, rest]));
 }
 
 describe('cached reports equal uncached reports through a history of the log directory', () => {
@@ -311,7 +315,7 @@ describe('cached reports equal uncached reports through a history of the log dir
     writeFileSync(p(APP), lines(300, at('2026-11-27T09:30:00.000Z'), at('2026-11-28T00:04:00.000Z')));
     writeFileSync(join(OTHER, H10), lines(300, T10, at('2026-11-27T10:30:00.000Z')));
     await check('initial');
-    expect(loadEntry(CACHE, LOG).entry, 'no entry was saved').toBeDefined();
+    expect(verifyEntry(CACHE, LOG).entry, 'no entry was saved').toBeDefined();
     expect(await bytesRead(), 'a run over unchanged logs read bytes').toBe(0);
 
     // 1. Appends: across a minute boundary, into minutes already indexed (out of order), and
@@ -465,10 +469,11 @@ describe('cached reports equal uncached reports through a history of the log dir
     // 13–18. Damaged cache entries: each must be ignored (with the right reason) and rebuilt.
     const damage: Array<[string, () => void, string]> = [
       [
-        'a flipped byte in the body',
+        'a flipped byte in the head',
         () => {
           const raw = readFileSync(entry());
-          raw[raw.length - 10] = raw[raw.length - 10]! ^ 0x40;
+          const at = raw.indexOf(10) + 30;
+          raw[at] = raw[at]! ^ 0x40;
           writeFileSync(entry(), raw);
         },
         'corrupt',
@@ -480,12 +485,12 @@ describe('cached reports equal uncached reports through a history of the log dir
       [
         "another directory's entry",
         () => {
-          expect(loadEntry(CACHE, OTHER).entry, "OTHER's entry was not saved").toBeDefined();
+          expect(verifyEntry(CACHE, OTHER).entry, "OTHER's entry was not saved").toBeDefined();
           copyFileSync(entryPath(CACHE, OTHER), entry());
         },
         'foreign',
       ],
-      ['a newer format version in the header', () => rewriteHeader(([m, , d, l]) => [m!, '999', d!, l!]), 'version'],
+      ['a newer format version in the header', () => rewriteHeader(([m, , ...rest]) => [m!, '999', ...rest]), 'version'],
       [
         'other rollup parameters (valid checksum)',
         () =>
@@ -494,13 +499,13 @@ describe('cached reports equal uncached reports through a history of the log dir
           }),
         'version',
       ],
-      ['a body checksum that does not match', () => rewriteHeader(([m, v, d, l]) => [m!, v!, d!.replace(/^./, (c) => (c === '0' ? '1' : '0')), l!]), 'corrupt'],
-      ['a wrong length', () => rewriteHeader(([m, v, d, l]) => [m!, v!, d!, String(Number(l) + 1)]), 'corrupt'],
+      ['a checksum that does not match', () => rewriteHeader(([m, v, d, ...rest]) => [m!, v!, d!.replace(/^./, (c) => (c === '0' ? '1' : '0')), ...rest]), 'corrupt'],
+      ['a wrong length', () => rewriteHeader(([m, v, d, h, sm, mn]) => [m!, v!, d!, h!, sm!, String(Number(mn) + 1)]), 'corrupt'],
       [
         'a body that is not an entry (valid checksum)',
         () => {
-          const body = Buffer.from('{"dir":"x"}');
-          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${body.length} 0\n`), body]));
+          const body = Buffer.from('{"dir":"x"}     ');
+          writeFileSync(entry(), Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${checksumText(body)} ${body.length} 0 0\n`), body]));
         },
         'corrupt',
       ],
@@ -515,13 +520,34 @@ describe('cached reports equal uncached reports through a history of the log dir
       expect(r.entry, what).toBeUndefined();
       expect(r.entry === undefined && r.reason, what).toBe(reason);
       await check(`cache entry damaged: ${what}`, { light: true });
-      expect(loadEntry(CACHE, LOG).entry, `${what}: the entry was not rebuilt`).toBeDefined();
+      expect(verifyEntry(CACHE, LOG).entry, `${what}: the entry was not rebuilt`).toBeDefined();
       expect(await bytesRead(), `${what}: the rebuilt entry does not cover the logs`).toBe(0);
     }
     // The same damage with no new data since: still rebuilt, still right.
     writeFileSync(entry(), 'garbage');
     await check('garbage entry, logs unchanged', { light: true });
-    expect(loadEntry(CACHE, LOG).entry).toBeDefined();
+    expect(verifyEntry(CACHE, LOG).entry).toBeDefined();
+    // Damage only the head's checksum does not cover: a byte of each file's minutes, found when
+    // a run reads them (here: every file, a boundary cutting each), which then runs without
+    // the entry and rebuilds it.
+    {
+      const raw = readFileSync(entry());
+      const nl = raw.indexOf(10);
+      const [, , , headLength, summariesLength] = raw.subarray(0, nl).toString('latin1').split(' ');
+      let at = nl + 1 + Number(headLength) + Number(summariesLength);
+      for (const l of raw.subarray(nl + 1, nl + 1 + Number(headLength)).toString('utf8').trimEnd().split('\n').slice(1)) {
+        const bytes = (JSON.parse(l) as [string, { minutesBytes: number }])[1].minutesBytes;
+        if (bytes > 0) raw[at + bytes - 1] = raw[at + bytes - 1]! ^ 0x10;
+        at += bytes;
+      }
+      writeFileSync(entry(), raw);
+      const loaded = loadEntry(CACHE, LOG);
+      expect(loaded.entry, 'damaged minutes are found when read, not when loaded').toBeDefined();
+      if (loaded.entry) closeEntry(loaded.entry);
+      expect(verifyEntry(CACHE, LOG).entry).toBeUndefined();
+      await check('damaged minutes', { light: true });
+      expect(verifyEntry(CACHE, LOG).entry, 'damaged minutes: the entry was not rebuilt').toBeDefined();
+    }
 
     // 19. The same directory spelled another way (relative path) shares the entry.
     const rel = relative(process.cwd(), LOG);

@@ -1,12 +1,12 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { ByteReader } from '../../src/stats/bytes.js';
-import { crc32Table } from '../../src/cache/crc32.js';
-import { bodyChecksum, cacheInfo, clearCache, defaultCacheDir, entryPath, loadEntry, saveEntry, type CacheEntry } from '../../src/cache/index-store.js';
+import { checksumText } from '../../src/cache/checksum.js';
+import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, saveEntry, verifyEntry, type CacheEntry } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import { readWindow } from '../../src/report/read-window.js';
@@ -69,10 +69,21 @@ function header(path: string): { fields: string[]; body: Buffer; raw: Buffer } {
   return { fields: raw.subarray(0, nl).toString('latin1').split(' '), body: raw.subarray(nl + 1), raw };
 }
 
-/** Writes `body` under a valid header: its checksum and length, the head `headBytes` long (all of it
- *  by default), then `summaryBytes` of summaries. */
-function writeBody(path: string, body: Buffer, headBytes = body.length, summaryBytes = 0): void {
-  writeFileSync(path, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${bodyChecksum(body)} ${body.length} ${headBytes} ${summaryBytes}\n`), body]));
+/** Spaces to a multiple of 8 bytes, as a head is written. */
+const padded = (b: Buffer): Buffer => Buffer.concat([b, Buffer.from(' '.repeat((8 - (b.length % 8)) % 8))]);
+
+/**
+ * Writes `body` under a valid header: the head `headBytes` long (all of the body, padded, by
+ * default), then `summaryBytes` of summaries under the checksum, then the rest as minutes.
+ */
+function writeBody(path: string, body: Buffer, headBytes?: number, summaryBytes = 0): void {
+  if (headBytes === undefined) {
+    body = padded(body);
+    headBytes = body.length;
+  }
+  const front = body.subarray(0, Math.min(body.length, headBytes + summaryBytes));
+  const minutes = body.length - headBytes - summaryBytes;
+  writeFileSync(path, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${summaryBytes} ${minutes}\n`), body]));
 }
 
 function reasonOf(cacheDir: string, logDir: string): string {
@@ -100,39 +111,72 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.stringify(indexToJSON(f.index))).toBe(JSON.stringify(indexToJSON(want.index)));
   });
 
-  it('writes `PERFMON-INDEX <version> <crc32> <length> <head length> <summaries length>`, then a head of JSON lines, each file\'s binary summary and its gzipped binary minutes, all under the checksum', () => {
+  it('writes `PERFMON-INDEX <version> <checksum> <head length> <summaries length> <minutes length>`, then a head of JSON lines, each file\'s binary summary, and its binary minutes with their own checksum', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
     const path = entryPath(cacheDir, logDir);
     expect(path.startsWith(cacheDir)).toBe(true);
     const { fields, body } = header(path);
     expect(fields).toHaveLength(6);
-    const [magic, version, digest, length, headLength, summariesLength] = fields;
+    const [magic, version, digest, headLength, summariesLength, minutesLength] = fields;
     expect(magic).toBe('PERFMON-INDEX');
     expect(Number(version)).toBe(INDEX_PARAMS.version);
     expect(digest).toMatch(/^[0-9a-f]{8}$/);
-    expect(Number(length)).toBe(body.length);
-    expect(bodyChecksum(body)).toBe(digest);
-    expect(crc32Table(body).toString(16).padStart(8, '0')).toBe(digest);
+    const headBytes = Number(headLength);
+    const summaryBytes = Number(summariesLength);
+    expect(headBytes % 8).toBe(0);
+    expect(headBytes + summaryBytes + Number(minutesLength)).toBe(body.length);
+    // The checksum covers the head and the summaries.
+    expect(checksumText(body.subarray(0, headBytes + summaryBytes))).toBe(digest);
     // The head: lines of JSON, the directory and parameters first, then one per file.
-    const lines = body.subarray(0, Number(headLength)).toString('utf8').split('\n');
+    const lines = body.subarray(0, headBytes).toString('utf8').trimEnd().split('\n');
     const top = JSON.parse(lines[0]!) as { dir: string; params: unknown };
     expect(top.dir).toBe(logDir);
     expect(top.params).toEqual(INDEX_PARAMS);
     expect(lines).toHaveLength(2);
-    const [name, file] = JSON.parse(lines[1]!) as [string, { summaryBytes: number; minutesBytes: number }];
+    const [name, file] = JSON.parse(lines[1]!) as [string, { summaryBytes: number; minutesBytes: number; minutesSum: string }];
     expect(name).toMatch(/\.ndjson$/);
     const want = [...entry.files.values()][0]!.index;
     // The summary, in binary, right after the head: the merge of every minute.
-    expect(file.summaryBytes).toBe(Number(summariesLength));
-    const at = Number(headLength);
-    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(at, at + file.summaryBytes))));
+    expect(file.summaryBytes).toBe(summaryBytes);
+    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes))));
     expect(JSON.stringify(summary.rollup)).toBe(JSON.stringify(summarize(want)!.rollup));
-    // The file's minutes: gzipped binary [minute, from, to, late, rollup], after the summaries.
-    const from = at + file.summaryBytes;
-    const minutes = decodeMinutes(gunzipSync(body.subarray(from, from + file.minutesBytes)));
-    expect([...minutes.keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
+    // The file's minutes: binary [minute, from, to, late, rollup], after the summaries, with
+    // their checksum in the file's line.
+    const from = headBytes + summaryBytes;
+    const bytes = body.subarray(from, from + file.minutesBytes);
+    expect(checksumText(bytes)).toBe(file.minutesSum);
+    expect([...decodeMinutes(bytes).keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
     expect(from + file.minutesBytes).toBe(body.length);
+  });
+
+  it('reads minutes only when asked, through the descriptor it opened: an entry replaced since does not change them', () => {
+    const { logDir, cacheDir, entry } = sample();
+    saveEntry(cacheDir, entry);
+    const loaded = loadEntry(cacheDir, logDir).entry!;
+    // Another run renames a new entry into place (here: one of no files) before this one reads.
+    saveEntry(cacheDir, { dir: logDir, files: new Map() });
+    const [name, want] = [...entry.files][0]!;
+    expect(JSON.stringify(indexToJSON(loaded.files.get(name)!.index))).toBe(JSON.stringify(indexToJSON(want.index)));
+    closeEntry(loaded);
+  });
+
+  it('finds damaged minutes when they are read: verifyEntry and cache info say so, and a report rebuilds the entry and answers as without it', async () => {
+    const { logDir, cacheDir, entry } = sample();
+    saveEntry(cacheDir, entry);
+    const p = entryPath(cacheDir, logDir);
+    const raw = readFileSync(p);
+    raw[raw.length - 5] = raw[raw.length - 5]! ^ 1; // in the minutes: the head's checksum holds
+    writeFileSync(p, raw);
+    const loaded = loadEntry(cacheDir, logDir).entry!;
+    expect(() => [...loaded.files.values()][0]!.index.minutes).toThrow(/damaged minutes/);
+    closeEntry(loaded);
+    expect(verifyEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
+    expect(cacheInfo(cacheDir, [logDir]).entries[0]).toMatchObject({ problem: expect.stringContaining('corrupt') });
+    // A window boundary inside the file: its minutes are needed.
+    const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
+    expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
+    expect(verifyEntry(cacheDir, logDir).entry, 'the entry was not rebuilt').toBeDefined();
   });
 
   it('a save after a load writes back each file\'s line and summary as read, unless the file\'s identity changed', () => {
@@ -142,7 +186,7 @@ describe('saveEntry / loadEntry', () => {
     saveEntry(cacheDir, entry);
     const headLines = () => {
       const { fields, body } = header(entryPath(cacheDir, logDir));
-      return body.subarray(0, Number(fields[4])).toString('utf8').split('\n');
+      return body.subarray(0, Number(fields[3])).toString('utf8').trimEnd().split('\n');
     };
     const before = headLines();
     const loaded = loadEntry(cacheDir, logDir).entry!;
@@ -189,10 +233,22 @@ describe('saveEntry / loadEntry', () => {
 
   const damaged: Array<[string, (path: string, other: string) => void, 'corrupt' | 'foreign' | 'version']> = [
     [
-      'a flipped byte in the body',
+      'a flipped byte in the head',
       (p) => {
         const raw = readFileSync(p);
-        raw[raw.length - 5] = raw[raw.length - 5]! ^ 1;
+        const at = raw.indexOf(10) + 20;
+        raw[at] = raw[at]! ^ 1;
+        writeFileSync(p, raw);
+      },
+      'corrupt',
+    ],
+    [
+      'a flipped byte in the summaries',
+      (p) => {
+        const raw = readFileSync(p);
+        const { fields } = header(p);
+        const at = raw.indexOf(10) + 1 + Number(fields[3]) + 3;
+        raw[at] = raw[at]! ^ 1;
         writeFileSync(p, raw);
       },
       'corrupt',
@@ -210,13 +266,15 @@ describe('saveEntry / loadEntry', () => {
     ['a valid checksum over plain text', (p) => writeBody(p, Buffer.from('plain text')), 'corrupt'],
     ['a valid checksum over a gzipped entry (an older layout)', (p) => writeBody(p, gzipSync(header(p).body)), 'corrupt'],
     ['a valid checksum over a head that is not JSON', (p) => writeBody(p, Buffer.from('{"dir":')), 'corrupt'],
-    ['a head longer than the body', (p) => writeBody(p, header(p).body, Number(header(p).fields[3]) + 1), 'corrupt'],
-    ['summaries that reach past the body', (p) => writeBody(p, header(p).body, Number(header(p).fields[4]), Number(header(p).fields[3])), 'corrupt'],
+    ['a head longer than the body', (p) => writeBody(p, header(p).body, header(p).body.length + 8), 'corrupt'],
+    ['summaries that reach past the body', (p) => writeBody(p, header(p).body, Number(header(p).fields[3]), header(p).body.length), 'corrupt'],
+    ['a head length that is not a multiple of 8', (p) => writeBody(p, Buffer.concat([header(p).body, Buffer.from('x')]), Number(header(p).fields[3]) + 1, Number(header(p).fields[4])), 'corrupt'],
+    ['a header with a field too many', (p) => writeFileSync(p, Buffer.concat([Buffer.from(readFileSync(p).subarray(0, readFileSync(p).indexOf(10)).toString() + ' 0\n'), header(p).body])), 'corrupt'],
     [
       'another version in the header',
       (p) => {
         const { fields, body } = header(p);
-        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${INDEX_PARAMS.version + 1} ${fields[2]} ${fields[3]}\n`), body]));
+        writeFileSync(p, Buffer.concat([Buffer.from(`${fields[0]} ${INDEX_PARAMS.version + 1} ${fields.slice(2).join(' ')}\n`), body]));
       },
       'version',
     ],
@@ -224,13 +282,13 @@ describe('saveEntry / loadEntry', () => {
       'other rollup parameters under a valid checksum',
       (p) => {
         const { fields, body } = header(p);
-        const headBytes = Number(fields[4]);
-        const lines = body.subarray(0, headBytes).toString('utf8').split('\n');
+        const headBytes = Number(fields[3]);
+        const lines = body.subarray(0, headBytes).toString('utf8').trimEnd().split('\n');
         const parsed = JSON.parse(lines[0]!) as { params: Record<string, number> };
         parsed.params.minuteMs = 30_000;
         lines[0] = JSON.stringify(parsed);
-        const head = Buffer.from(lines.join('\n'));
-        writeBody(p, Buffer.concat([head, body.subarray(headBytes)]), head.length, Number(fields[5]));
+        const head = padded(Buffer.from(lines.join('\n')));
+        writeBody(p, Buffer.concat([head, body.subarray(headBytes)]), head.length, Number(fields[4]));
       },
       'version',
     ],
@@ -249,9 +307,9 @@ describe('saveEntry / loadEntry', () => {
     ['a file line of another shape', (dir) => [top(dir), fileLine({})]],
     ['a file line that is not a pair', (dir) => [top(dir), '7']],
     ['a file line that is not JSON', (dir) => [top(dir), '{"dev":']],
-    ["minutes that point past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 0, minutesBytes: 64 })]],
-    ["a summary that points past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 64, minutesBytes: 0 })]],
-    ['a summary length that is not a multiple of 8', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 3, minutesBytes: 0 })]],
+    ["minutes that point past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 0, minutesBytes: 64, minutesSum: '00000000' })]],
+    ["a summary that points past the body's end", (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 64, minutesBytes: 0, minutesSum: '00000000' })]],
+    ['a summary length that is not a multiple of 8', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 3, minutesBytes: 0, minutesSum: '00000000' })]],
     ['an index without its malformed lines', (dir) => [top(dir), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, index: { offset: 0, lines: 0, minutes: [] }, minutesBytes: 0 })]],
   ];
   for (const [what, head] of shapes) {
@@ -286,7 +344,7 @@ describe('saveEntry / loadEntry', () => {
     const body = { dir: logDir, params: { ...INDEX_PARAMS, version: 1 }, files: [[name, { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, index: indexToJSON(f.index) }]] };
     const gz = gzipSync(JSON.stringify(body));
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${bodyChecksum(gz)} ${gz.length}\n`), gz]));
+    writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${checksumText(gz)} ${gz.length}\n`), gz]));
     expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'version' });
     const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
     expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
