@@ -27,12 +27,16 @@ export interface IndexedFile {
  * records sorted one by one — only its near side's when the cut is close to its edge (see
  * read-near-edge.ts) — so the answer is exact to the millisecond.
  */
-export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean } = {}): Promise<WindowAccumulator> {
+export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean; totals?: readonly DirectoryTotal[] } = {}): Promise<WindowAccumulator> {
   const acc = new WindowAccumulator(bounds);
+  // Files wholly inside the window, answered together at the end (see addWholeFiles).
+  const inWindow: IndexedFile[] = [];
   for (const f of files) {
     const sum = f.summary;
     if (sum && !straddlesWindows(sum.rollup, bounds)) {
-      addToWindows(acc, sum.rollup);
+      const r = sum.rollup;
+      if (r.records > 0 && r.firstTs > bounds.from && r.firstTs <= bounds.until) inWindow.push(f);
+      else addToWindows(acc, r);
       // Only the day's start may fall inside (a file that crosses midnight): its sums per day say
       // what the day holds, so even then the minutes stay unread.
       if (!straddlesDay(sum.rollup, bounds)) addToDay(acc, sum.rollup);
@@ -56,7 +60,38 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       }
     }
   }
+  addWholeFiles(acc, inWindow, o.totals ?? []);
   return acc;
+}
+
+/** The merge of some files' summaries (a cache entry's, as saved), while they are unchanged. */
+export interface DirectoryTotal {
+  rollup: Rollup;
+  files: ReadonlySet<IndexedFile>;
+}
+
+/**
+ * Adds to the window the files wholly inside it (each has a summary). Where a directory's total
+ * covers most of them, they are answered at once as the total less its other files
+ * (Rollup.restOf: extremes, queue maxima and times read from each summary), instead of a merge
+ * per file: a day's window over hourly files holds all but one or two of them.
+ */
+function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[], totals: readonly DirectoryTotal[]): void {
+  let left = inWindow;
+  for (const t of totals) {
+    const covered = left.filter((f) => t.files.has(f));
+    const wanted = new Set(covered);
+    const others = [...t.files].filter((f) => !wanted.has(f));
+    // Merging the others must cost fewer merges than the files it saves.
+    if (others.length + 1 >= covered.length) continue;
+    const part = new Rollup();
+    for (const f of others) if (f.summary !== undefined) part.merge(f.summary.rollup);
+    const rest = Rollup.restOf(t.rollup, part, covered.map((f) => f.summary!.rollup));
+    if (rest === undefined) continue;
+    addToWindows(acc, rest);
+    left = left.filter((f) => !wanted.has(f));
+  }
+  for (const f of left) addToWindows(acc, f.summary!.rollup);
 }
 
 /**

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PerfmonError } from '../errors.js';
 import { ByteReader, ByteWriter } from '../stats/bytes.js';
+import { Rollup } from '../stats/rollup.js';
 import { checksumText } from './checksum.js';
 import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
@@ -16,7 +17,7 @@ import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAM
  * <summaries length> <minutes length>\n`, then the head, lines of JSON — the directory and
  * parameters, then one line per file (its identity, offset, malformed lines, the length of its
  * summary, the length and checksum of its minutes) — padded with spaces to a multiple of 8 bytes;
- * then each file's summary in binary (stats/bytes.ts: decoding it is reads, not parsing); then
+ * then the directory's total (the merge of every file's summary), then each file's summary in binary (stats/bytes.ts: decoding it is reads, not parsing); then
  * each file's minutes in binary, in the order of the lines. A run reads and checks the head and
  * the summaries (a few kilobytes per file), and reads, checks and decodes only the minutes of the
  * files a window boundary cuts, through the descriptor it opened the entry with (a writer
@@ -52,6 +53,12 @@ export interface CacheEntry {
   files: Map<string, CachedFile>;
   /** The entry file a loaded entry reads its minutes from: close it when done (closeEntry). */
   source?: EntrySource;
+  /**
+   * Set when loaded: the merge of every file's summary as saved. While none of those files has
+   * changed, a window that holds most of them whole is answered from it less the others
+   * (answerWindow), instead of a merge per file.
+   */
+  total?: Rollup;
 }
 
 /** A loaded entry's file, open until closeEntry (then reopened by path where still needed). */
@@ -86,6 +93,8 @@ interface SavedFile extends FileIdentity {
 interface EntryTop {
   dir: string;
   params: typeof INDEX_PARAMS;
+  /** Bytes of the directory's total (see CacheEntry.total) at the start of the summaries. */
+  totalBytes: number;
 }
 
 /** $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon. */
@@ -156,7 +165,7 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
   // boundary of it (the head is padded), as their decoding wants (see stats/bytes.ts).
   const front = readAt(fd, nl + 1, headBytes + summaryBytes);
   if (checksumText(front) !== digest) return { entry: undefined, reason: 'corrupt' };
-  const summaries = front.subarray(headBytes);
+  let summaries = front.subarray(headBytes);
   let lines: string[];
   let top: EntryTop;
   try {
@@ -170,6 +179,15 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
   if (typeof top !== 'object' || top === null || Array.isArray(top) || typeof top.dir !== 'string' || typeof top.params !== 'object' || top.params === null) return { entry: undefined, reason: 'corrupt' };
   if (JSON.stringify(top.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
   if (top.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
+  const totalBytes = top.totalBytes;
+  if (!Number.isSafeInteger(totalBytes) || totalBytes < 0 || totalBytes % 8 !== 0 || totalBytes > summaries.length) return { entry: undefined, reason: 'corrupt' };
+  let total: Rollup | undefined;
+  try {
+    total = totalBytes > 0 ? Rollup.decode(new ByteReader(summaries.subarray(0, totalBytes))) : undefined;
+  } catch {
+    return { entry: undefined, reason: 'corrupt' };
+  }
+  summaries = summaries.subarray(totalBytes);
   const source: EntrySource = { path, fd };
   const files = new Map<string, CachedFile>();
   try {
@@ -193,7 +211,7 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
-  return { entry: { dir: top.dir, files, source } };
+  return { entry: { dir: top.dir, files, source, total } };
 }
 
 /** `bytes` bytes of `fd` from `at`, in a buffer of their own (starting on an 8-byte boundary). */
@@ -263,22 +281,30 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   mkdirSync(cacheDir, { recursive: true });
   const blobs: Uint8Array[] = [];
   const summaries: Uint8Array[] = [];
-  const lines = [JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS } satisfies EntryTop)];
+  const lines: string[] = [];
+  const total = new Rollup();
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // An unchanged file's minutes, summary and line are written back as they were read, not
     // re-encoded (the line only while the file's identity is the one it holds).
     const blob = f.minutes !== undefined ? readMinutes(f.minutes) : encodeMinutes(f.index);
     if (blob === undefined) continue;
     const keep = f.minutes !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
-    const summary = keep ? f.saved!.summaryBlob : encodedSummary(f.summary ?? summarize(f.index));
+    const fileSummary = f.summary ?? summarize(f.index);
+    if (fileSummary !== undefined) total.merge(fileSummary.rollup);
+    const summary = keep ? f.saved!.summaryBlob : encodedSummary(fileSummary);
     lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob, summary.length)]));
     blobs.push(blob);
     summaries.push(summary);
   }
+  const totalBlob = new ByteWriter();
+  total.encode(totalBlob);
+  totalBlob.align(8);
+  const totalBytes = totalBlob.bytes();
+  lines.unshift(JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS, totalBytes: totalBytes.length } satisfies EntryTop));
   let text = lines.join('\n');
   // Spaces to a multiple of 8 bytes: the summaries that follow start aligned (see readEntry).
   text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
-  const front = Buffer.concat([Buffer.from(text, 'utf8'), ...summaries]);
+  const front = Buffer.concat([Buffer.from(text, 'utf8'), totalBytes, ...summaries]);
   const headBytes = Buffer.byteLength(text);
   const minuteBytes = blobs.reduce((n, b) => n + b.length, 0);
   const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${front.length - headBytes} ${minuteBytes}\n`, 'latin1');

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, promises as fsPromises, readSync } from 'node:fs';
-import { answerWindow, type IndexedFile } from '../cache/answer-window.js';
+import { answerWindow, type DirectoryTotal, type IndexedFile } from '../cache/answer-window.js';
 import { emptyIndex, appendIndex, type FileIndex } from '../cache/file-index.js';
 import { closeEntry, loadEntry, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
 import { PerfmonError } from '../errors.js';
@@ -81,20 +81,20 @@ async function readWindowOnce(o: ReadWindowOptions, useEntries: boolean): Promis
   } else {
     files = await listLogFiles(o.dirs);
   }
-  const { indexed, bytesRead, entries } = await indexFiles(files, o, useEntries);
+  const { indexed, bytesRead, entries, totals } = await indexFiles(files, o, useEntries);
   try {
-    return await answer(o, indexed, fixedUntil ?? newestTs(indexed) ?? now, latest, now, bytesRead);
+    return await answer(o, indexed, totals, fixedUntil ?? newestTs(indexed) ?? now, latest, now, bytesRead);
   } finally {
     for (const e of entries) closeEntry(e);
   }
 }
 
-async function answer(o: ReadWindowOptions, indexed: Indexed[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
+async function answer(o: ReadWindowOptions, indexed: Indexed[], totals: DirectoryTotal[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
   // With `latest` every file was indexed; answer from those that can hold the range.
   const range = { from: readStart(bounds), until };
   const used = latest ? indexed.filter((f) => f.file.hourStart === undefined || hourMayHold(f.file.hourStart, range)) : indexed;
-  const acc = await answerWindow(used, bounds, { fastPath: o.fastPath });
+  const acc = await answerWindow(used, bounds, { fastPath: o.fastPath, totals });
   const malformed = new MalformedLog();
   for (const f of used) malformed.merge(f.index.malformed.toJSON());
   if (o.strict && malformed.count > 0) {
@@ -109,10 +109,12 @@ async function answer(o: ReadWindowOptions, indexed: Indexed[], until: number, l
 
 interface Indexed extends IndexedFile {
   file: LogFile;
+  /** Answered from the cache as saved: its summary is the one the entry's total merged. */
+  unchanged: boolean;
 }
 
 /** Brings every file's index up to its end: from the cache where it still describes the file. */
-async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEntries = true): Promise<{ indexed: Indexed[]; bytesRead: number; entries: CacheEntry[] }> {
+async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEntries = true): Promise<{ indexed: Indexed[]; bytesRead: number; entries: CacheEntry[]; totals: DirectoryTotal[] }> {
   const entries = new Map<string, CacheEntry>();
   if (o.cacheDir !== undefined) {
     for (const dir of new Set(files.map((f) => f.dir))) {
@@ -120,8 +122,19 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEn
       entries.set(dir, r?.entry ?? { dir, files: new Map() });
     }
   }
+  // Each loaded entry's total, with the files it covers as saved.
+  const saved = [...entries.values()].map((e) => ({ entry: e, total: e.total, names: new Set(e.files.keys()) }));
   try {
-    return { ...(await indexWith(files, o, entries)), entries: [...entries.values()] };
+    const r = await indexWith(files, o, entries);
+    const totals: DirectoryTotal[] = [];
+    for (const { entry, total, names } of saved) {
+      if (total === undefined) continue;
+      // Good only while every file it covers is here, unchanged (its summary the saved one).
+      const covered = r.indexed.filter((f) => f.file.dir === entry.dir && names.has(f.file.name) && f.unchanged);
+      const distinct = new Set(covered.map((f) => f.file.name));
+      if (distinct.size === names.size && covered.length === names.size) totals.push({ rollup: total, files: new Set(covered) });
+    }
+    return { ...r, entries: [...entries.values()], totals };
   } catch (e) {
     for (const entry of entries.values()) closeEntry(entry);
     throw e;
@@ -168,7 +181,7 @@ async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entrie
     // answer can skip its minutes and the next save can write them back without re-encoding.
     const cached = entries.get(p.file.dir)?.files.get(p.file.name);
     const unchanged = cached !== undefined && index === cached.index && (frag === undefined || frag.lines === 0);
-    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : index.summary });
+    indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : index.summary, unchanged });
     entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index, summary: index.summary });
   }
   // Save only when something new was indexed: a run over unchanged logs writes nothing.

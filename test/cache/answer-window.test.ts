@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { answerWindow, straddles } from '../../src/cache/answer-window.js';
+import { answerWindow, straddles, type IndexedFile } from '../../src/cache/answer-window.js';
 import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
@@ -166,4 +166,46 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
     // third take it (a third of the windows end inside the file, cutting it twice).
     expect(answered).toBeGreaterThan(60 * 6 * 0.3);
   });
+
+  it('answers files wholly inside the window from a directory total less the other files, exactly (40 directories × 5 windows)', async () => {
+    const real = Rollup.restOf;
+    let answered = 0;
+    Rollup.restOf = (...a) => {
+      const r = real(...a);
+      if (r !== undefined) answered++;
+      return r;
+    };
+    try {
+      for (let seed = 0; seed < 40; seed++) {
+        // Six files of half an hour each, one after another.
+        const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-total-'));
+        temps.push(dir);
+        const files: IndexedFile[] = [];
+        const all: string[] = [];
+        for (let k = 0; k < 6; k++) {
+          const lines = halfHour(1_000 * seed + k).map((l) => l.replace(/"ts":"([^"]+)"/, (_, ts: string) => `"ts":"${new Date(Date.parse(ts) + k * 30 * 60_000).toISOString()}"`));
+          const path = join(dir, `app-${k}.ndjson`);
+          writeFileSync(path, lines.join('\n') + '\n');
+          const index = emptyIndex(0);
+          new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
+          index.summary = summarize(index);
+          files.push({ path, gzip: false, index, summary: index.summary });
+          all.push(...lines);
+        }
+        const total = new Rollup();
+        for (const f of files) total.merge(f.summary!.rollup);
+        const rand = rng(90_000 + seed);
+        for (let w = 0; w < 5; w++) {
+          const until = START + Math.floor(rand() * 200 * 60_000);
+          const b = reportBounds(until, 30 + Math.floor(rand() * 150), w % 2 === 0);
+          const got = await answerWindow(files, b, { totals: [{ rollup: total, files: new Set(files) }] });
+          expect(seen(got), `seed ${seed}, window ${w}`).toEqual(seen(reference(all, b)));
+        }
+      }
+    } finally {
+      Rollup.restOf = real;
+    }
+    expect(answered).toBeGreaterThan(40);
+  });
 });
+

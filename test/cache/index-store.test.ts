@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { ByteReader } from '../../src/stats/bytes.js';
+import { Rollup } from '../../src/stats/rollup.js';
 import { checksumText } from '../../src/cache/checksum.js';
 import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, saveEntry, verifyEntry, type CacheEntry } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
@@ -86,6 +87,11 @@ function writeBody(path: string, body: Buffer, headBytes?: number, summaryBytes 
   writeFileSync(path, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${summaryBytes} ${minutes}\n`), body]));
 }
 
+/** A rollup's plain data with its exact sums as their values (merging may change their partials, not their value). */
+function sumsAsValues(r: Rollup): unknown {
+  return { ...r.toJSON(), tokens: r.tokens, cost: r.cost, queueSum: r.queueSum };
+}
+
 function reasonOf(cacheDir: string, logDir: string): string {
   const r = loadEntry(cacheDir, logDir);
   return r.entry === undefined ? r.reason : 'loaded';
@@ -137,10 +143,15 @@ describe('saveEntry / loadEntry', () => {
     const [name, file] = JSON.parse(lines[1]!) as [string, { summaryBytes: number; minutesBytes: number; minutesSum: string }];
     expect(name).toMatch(/\.ndjson$/);
     const want = [...entry.files.values()][0]!.index;
-    // The summary, in binary, right after the head: the merge of every minute.
-    expect(file.summaryBytes).toBe(summaryBytes);
-    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes))));
+    // After the head, the directory's total (the merge of the files' summaries; here one file's),
+    // then each file's summary, in binary: the merge of its minutes.
+    const totalBytes = (top as unknown as { totalBytes: number }).totalBytes;
+    expect(totalBytes % 8).toBe(0);
+    expect(totalBytes + file.summaryBytes).toBe(summaryBytes);
+    const total = Rollup.decode(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + totalBytes))));
+    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes + totalBytes, headBytes + summaryBytes))));
     expect(JSON.stringify(summary.rollup)).toBe(JSON.stringify(summarize(want)!.rollup));
+    expect(sumsAsValues(total)).toEqual(sumsAsValues(summarize(want)!.rollup));
     // The file's minutes: binary [minute, from, to, late, rollup], after the summaries, with
     // their checksum in the file's line.
     const from = headBytes + summaryBytes;
@@ -148,6 +159,19 @@ describe('saveEntry / loadEntry', () => {
     expect(checksumText(bytes)).toBe(file.minutesSum);
     expect([...decodeMinutes(bytes).keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
     expect(from + file.minutesBytes).toBe(body.length);
+  });
+
+  it('keeps the merge of every file\'s summary as the directory\'s total', () => {
+    const { logDir, cacheDir, entry } = sample();
+    const [name, f] = [...entry.files][0]!;
+    const later = sampleLines().replaceAll('2026-11-27T10:', '2026-11-27T11:');
+    entry.files.set(name.replace('-10.', '-11.'), { ...f, ino: f.ino + 1, index: indexOf(join(logDir, name), later) });
+    saveEntry(cacheDir, entry);
+    const loaded = loadEntry(cacheDir, logDir).entry!;
+    const want = new Rollup();
+    for (const c of entry.files.values()) want.merge(summarize(c.index)!.rollup);
+    expect(sumsAsValues(loaded.total!)).toEqual(sumsAsValues(want));
+    closeEntry(loaded);
   });
 
   it('reads minutes only when asked, through the descriptor it opened: an entry replaced since does not change them', () => {
@@ -297,9 +321,12 @@ describe('saveEntry / loadEntry', () => {
   // Bodies that verify but are not an entry of this format (another build that kept the version
   // number, or a hand-made file): they must read as corrupt, never throw. Each is the head's
   // lines: the directory and parameters, then one per file.
-  const top = (dir: string) => JSON.stringify({ dir, params: INDEX_PARAMS });
+  const top = (dir: string) => JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 0 });
   const fileLine = (f: unknown) => JSON.stringify(['perfmon-20261127-10.ndjson', f]);
   const shapes: Array<[string, (dir: string) => string[]]> = [
+    ['a total that reaches past the summaries', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 64 })]],
+    ['a total length that is not a multiple of 8', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 3 })]],
+    ['no total length', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS })]],
     ['null', () => ['null']],
     ['an array', () => ['[]']],
     ['a number', () => ['42']],
