@@ -130,7 +130,8 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
     return lines;
   }
 
-  it('answers exactly what reading every line answers, and cuts away from the middle take the shortcut (60 logs × 6 windows)', async () => {
+  /** Runs `body`, counting the rests Rollup.restOf could tell. */
+  async function countingRestOf(body: () => Promise<void>): Promise<number> {
     const real = Rollup.restOf;
     let answered = 0;
     Rollup.restOf = (...a) => {
@@ -139,6 +140,15 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
       return r;
     };
     try {
+      await body();
+    } finally {
+      Rollup.restOf = real;
+    }
+    return answered;
+  }
+
+  it('answers exactly what reading every line answers, and cuts away from the middle take the shortcut (60 logs × 6 windows)', async () => {
+    const answered = await countingRestOf(async () => {
       for (let seed = 0; seed < 60; seed++) {
         const lines = halfHour(seed);
         const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-side-'));
@@ -159,23 +169,14 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
           expect(seen(got), `seed ${seed}, window ${k}`).toEqual(seen(reference(lines, b)));
         }
       }
-    } finally {
-      Rollup.restOf = real;
-    }
+    });
     // Not a test that passes by never taking it: windows with one cut in the file's first or last
     // third take it (a third of the windows end inside the file, cutting it twice).
     expect(answered).toBeGreaterThan(60 * 6 * 0.3);
   });
 
   it('answers files wholly inside the window from a directory total less the other files, exactly (40 directories × 5 windows)', async () => {
-    const real = Rollup.restOf;
-    let answered = 0;
-    Rollup.restOf = (...a) => {
-      const r = real(...a);
-      if (r !== undefined) answered++;
-      return r;
-    };
-    try {
+    const answered = await countingRestOf(async () => {
       for (let seed = 0; seed < 40; seed++) {
         // Six files of half an hour each, one after another.
         const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-total-'));
@@ -202,9 +203,7 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
           expect(seen(got), `seed ${seed}, window ${w}`).toEqual(seen(reference(all, b)));
         }
       }
-    } finally {
-      Rollup.restOf = real;
-    }
+    });
     expect(answered).toBeGreaterThan(40);
   });
 });
