@@ -2,12 +2,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { ByteReader } from '../../src/stats/bytes.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { checksumText } from '../../src/cache/checksum.js';
-import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, saveEntry, verifyEntry, type CacheEntry } from '../../src/cache/index-store.js';
+import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, saveEntry, verifyEntry, type CacheEntry, type LoadResult } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import { readWindow } from '../../src/report/read-window.js';
@@ -92,8 +92,19 @@ function sumsAsValues(r: Rollup): unknown {
   return { ...r.toJSON(), tokens: r.tokens, cost: r.cost, queueSum: r.queueSum };
 }
 
-function reasonOf(cacheDir: string, logDir: string): string {
+/** loadEntry, with the entry file it opens closed after the test. */
+const opened: CacheEntry[] = [];
+function load(cacheDir: string, logDir: string): LoadResult {
   const r = loadEntry(cacheDir, logDir);
+  if (r.entry !== undefined) opened.push(r.entry);
+  return r;
+}
+afterEach(() => {
+  for (const e of opened.splice(0)) closeEntry(e);
+});
+
+function reasonOf(cacheDir: string, logDir: string): string {
+  const r = load(cacheDir, logDir);
   return r.entry === undefined ? r.reason : 'loaded';
 }
 
@@ -101,7 +112,7 @@ describe('saveEntry / loadEntry', () => {
   it('round-trips an entry: identities, offsets, lines, minutes, rollups and malformed lines', () => {
     const { logDir, cacheDir, entry, text } = sample();
     saveEntry(cacheDir, entry);
-    const r = loadEntry(cacheDir, logDir);
+    const r = load(cacheDir, logDir);
     expect(r.entry, r.entry === undefined ? r.reason : '').toBeDefined();
     const got = r.entry!;
     expect(got.dir).toBe(logDir);
@@ -167,7 +178,7 @@ describe('saveEntry / loadEntry', () => {
     const later = sampleLines().replaceAll('2026-11-27T10:', '2026-11-27T11:');
     entry.files.set(name.replace('-10.', '-11.'), { ...f, ino: f.ino + 1, index: indexOf(join(logDir, name), later) });
     saveEntry(cacheDir, entry);
-    const loaded = loadEntry(cacheDir, logDir).entry!;
+    const loaded = load(cacheDir, logDir).entry!;
     const want = new Rollup();
     for (const c of entry.files.values()) want.merge(summarize(c.index)!.rollup);
     expect(sumsAsValues(loaded.total!)).toEqual(sumsAsValues(want));
@@ -177,7 +188,7 @@ describe('saveEntry / loadEntry', () => {
   it('reads minutes only when asked, through the descriptor it opened: an entry replaced since does not change them', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
-    const loaded = loadEntry(cacheDir, logDir).entry!;
+    const loaded = load(cacheDir, logDir).entry!;
     // Another run renames a new entry into place (here: one of no files) before this one reads.
     saveEntry(cacheDir, { dir: logDir, files: new Map() });
     const [name, want] = [...entry.files][0]!;
@@ -192,7 +203,7 @@ describe('saveEntry / loadEntry', () => {
     const raw = readFileSync(p);
     raw[raw.length - 5] = raw[raw.length - 5]! ^ 1; // in the minutes: the head's checksum holds
     writeFileSync(p, raw);
-    const loaded = loadEntry(cacheDir, logDir).entry!;
+    const loaded = load(cacheDir, logDir).entry!;
     expect(() => [...loaded.files.values()][0]!.index.minutes).toThrow(/damaged minutes/);
     closeEntry(loaded);
     expect(verifyEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
@@ -213,7 +224,7 @@ describe('saveEntry / loadEntry', () => {
       return body.subarray(0, Number(fields[3])).toString('utf8').trimEnd().split('\n');
     };
     const before = headLines();
-    const loaded = loadEntry(cacheDir, logDir).entry!;
+    const loaded = load(cacheDir, logDir).entry!;
     const records = loaded.files.get(name)!.summary!.rollup.records;
     // Spoil what saving would write from the data, to see which lines are rewritten.
     for (const c of loaded.files.values()) c.summary!.rollup.records += 1000;
@@ -227,7 +238,7 @@ describe('saveEntry / loadEntry', () => {
     expect(JSON.parse(after[2]!)[1]).toMatchObject({ size: moved.size + 1 });
     // And the entry still loads, each file's summary and minutes where its line says: the
     // unchanged file's summary as read, the other's from the (spoiled) data.
-    const again = loadEntry(cacheDir, logDir).entry!;
+    const again = load(cacheDir, logDir).entry!;
     expect([...again.files.keys()]).toEqual([name, 'perfmon-20261127-11.ndjson']);
     expect(again.files.get(name)!.summary!.rollup.records).toBe(records);
     expect(again.files.get('perfmon-20261127-11.ndjson')!.summary!.rollup.records).toBe(records + 1000);
@@ -252,7 +263,7 @@ describe('saveEntry / loadEntry', () => {
 
   it('loads a missing entry as missing', () => {
     const { logDir, cacheDir } = sample();
-    expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'missing' });
+    expect(load(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'missing' });
   });
 
   const damaged: Array<[string, (path: string, other: string) => void, 'corrupt' | 'foreign' | 'version']> = [
@@ -345,10 +356,10 @@ describe('saveEntry / loadEntry', () => {
       saveEntry(cacheDir, entry);
       const text = Buffer.from(head(logDir).join('\n'));
       writeBody(entryPath(cacheDir, logDir), text);
-      expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
+      expect(load(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
       const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
       expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
-      expect(loadEntry(cacheDir, logDir).entry, 'the entry was not rebuilt').toBeDefined();
+      expect(load(cacheDir, logDir).entry, 'the entry was not rebuilt').toBeDefined();
     });
   }
   for (const [what, harm, reason] of damaged) {
@@ -361,7 +372,7 @@ describe('saveEntry / loadEntry', () => {
       saveEntry(cacheDir, { dir: otherDir, files: new Map() });
       expect(reasonOf(cacheDir, logDir)).toBe('loaded');
       harm(entryPath(cacheDir, logDir), entryPath(cacheDir, otherDir));
-      expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason });
+      expect(load(cacheDir, logDir)).toEqual({ entry: undefined, reason });
     });
   }
 
@@ -372,10 +383,10 @@ describe('saveEntry / loadEntry', () => {
     const gz = gzipSync(JSON.stringify(body));
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(entryPath(cacheDir, logDir), Buffer.concat([Buffer.from(`PERFMON-INDEX 1 ${checksumText(gz)} ${gz.length}\n`), gz]));
-    expect(loadEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'version' });
+    expect(load(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'version' });
     const o = { dirs: [logDir], windowMinutes: 20, until: UNTIL, now, dailyTokenLimit: 1e6 };
     expect(JSON.stringify(await generateReport({ ...o, cacheDir }))).toBe(JSON.stringify(await generateReport(o)));
-    expect(loadEntry(cacheDir, logDir).entry).toBeDefined();
+    expect(load(cacheDir, logDir).entry).toBeDefined();
   });
 
   it('throws when the cache directory cannot be created, leaving nothing behind', () => {
@@ -484,6 +495,6 @@ describe('incremental reading', () => {
     const more = JSON.stringify({ ts: '2026-11-27T10:20:00.000Z', stage: 'total', durationMs: 5 }) + '\n';
     writeFileSync(file, more, { flag: 'a' });
     expect((await readWindow(o)).bytesRead).toBe(Buffer.byteLength(more));
-    expect(loadEntry(cacheDir, logDir).entry!.files.get('perfmon-20261127-10.ndjson')!.index.offset).toBe(statSync(file).size);
+    expect(load(cacheDir, logDir).entry!.files.get('perfmon-20261127-10.ndjson')!.index.offset).toBe(statSync(file).size);
   });
 });
