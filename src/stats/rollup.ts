@@ -130,6 +130,12 @@ export class Rollup {
     this.costSum.merge(o.costSum);
     this.queueSamples += o.queueSamples;
     this.queueTotal.merge(o.queueTotal);
+    this.mergeQueueMaxima(o);
+    return this;
+  }
+
+  /** The queue statistics that merge by taking the larger: deepest, latest, deepest per minute. */
+  private mergeQueueMaxima(o: Rollup): void {
     if (o.queueMax > this.queueMax) this.queueMax = o.queueMax;
     if (o.queueSamples > 0 && (o.lastQueueTs > this.lastQueueTs || (o.lastQueueTs === this.lastQueueTs && o.lastQueueDepth > this.lastQueueDepth))) {
       this.lastQueueTs = o.lastQueueTs;
@@ -139,7 +145,6 @@ export class Rollup {
       const prev = this.depthByMinute.get(minute);
       if (prev === undefined || depth > prev) this.depthByMinute.set(minute, depth);
     }
-    return this;
   }
 
   /**
@@ -214,15 +219,7 @@ export class Rollup {
       records += x.records;
       if (x.firstTs < r.firstTs) r.firstTs = x.firstTs;
       if (x.lastTs > r.lastTs) r.lastTs = x.lastTs;
-      if (x.queueMax > r.queueMax) r.queueMax = x.queueMax;
-      if (x.queueSamples > 0 && (x.lastQueueTs > r.lastQueueTs || (x.lastQueueTs === r.lastQueueTs && x.lastQueueDepth > r.lastQueueDepth))) {
-        r.lastQueueTs = x.lastQueueTs;
-        r.lastQueueDepth = x.lastQueueDepth;
-      }
-      for (const [minute, depth] of x.depthByMinute) {
-        const prev = r.depthByMinute.get(minute);
-        if (prev === undefined || depth > prev) r.depthByMinute.set(minute, depth);
-      }
+      r.mergeQueueMaxima(x);
     }
     r.records = whole.records - part.records;
     if (r.records !== records) return undefined;

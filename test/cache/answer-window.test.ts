@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { answerWindow, straddles, type IndexedFile } from '../../src/cache/answer-window.js';
-import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
-import { LineSplitter } from '../../src/read/line-splitter.js';
+import type { FileIndex } from '../../src/cache/file-index.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { rng } from '../helpers/rng.js';
+import { writeIndexed } from '../helpers/indexed-log.js';
 import { reference, seen } from '../helpers/window-reference.js';
 
 const T = (iso: string) => Date.parse(iso);
@@ -52,13 +52,8 @@ describe('answerWindow reads only what a boundary really cuts', () => {
   function indexed(isos: string[]): { path: string; index: FileIndex; lines: string[] } {
     const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-'));
     temps.push(dir);
-    const path = join(dir, 'app.ndjson');
     const lines = isos.map((iso, i) => JSON.stringify({ ts: iso, stage: i % 2 ? 'classify' : 'total', durationMs: 10 + i, success: i % 3 !== 0, llmTokens: i }));
-    writeFileSync(path, lines.join('\n') + '\n');
-    const index = emptyIndex(0);
-    new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
-    index.summary = summarize(index);
-    return { path, index, lines };
+    return { ...writeIndexed(dir, 'app.ndjson', lines), lines };
   }
 
   const json = (a: WindowAccumulator) => JSON.stringify({ w: a.window.toJSON(), p: a.previous?.toJSON(), t: a.dayTokens, c: a.dayCost });
@@ -153,11 +148,7 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
         const lines = halfHour(seed);
         const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-side-'));
         temps.push(dir);
-        const path = join(dir, 'app.ndjson');
-        writeFileSync(path, lines.join('\n') + '\n');
-        const index = emptyIndex(0);
-        new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
-        index.summary = summarize(index);
+        const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
         const rand = rng(70_000 + seed);
         for (let k = 0; k < 6; k++) {
           // One boundary inside the file: the window's start (its end after the file), or its end.
@@ -185,11 +176,7 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
         const all: string[] = [];
         for (let k = 0; k < 6; k++) {
           const lines = halfHour(1_000 * seed + k).map((l) => l.replace(/"ts":"([^"]+)"/, (_, ts: string) => `"ts":"${new Date(Date.parse(ts) + k * 30 * 60_000).toISOString()}"`));
-          const path = join(dir, `app-${k}.ndjson`);
-          writeFileSync(path, lines.join('\n') + '\n');
-          const index = emptyIndex(0);
-          new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
-          index.summary = summarize(index);
+          const { path, index } = writeIndexed(dir, `app-${k}.ndjson`, lines);
           files.push({ path, gzip: false, index, summary: index.summary });
           all.push(...lines);
         }

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { answerWindow } from '../../src/cache/answer-window.js';
-import { emptyIndex, indexingSink, summarize, type FileIndex } from '../../src/cache/file-index.js';
-import { LineSplitter } from '../../src/read/line-splitter.js';
+import type { FileIndex } from '../../src/cache/file-index.js';
 import { reportBounds } from '../../src/report/window-accumulator.js';
 import { rng } from '../helpers/rng.js';
+import { writeIndexed } from '../helpers/indexed-log.js';
 import { reference, seen } from '../helpers/window-reference.js';
 
 // src/cache/read-near-edge.ts, through answerWindow, which uses it for a minute cut near its edge.
@@ -25,12 +25,7 @@ describe('answerWindow near a minute\'s edge: the near side read, the rest by su
   function write(lines: string[]): { path: string; index: FileIndex } {
     const dir = mkdtempSync(join(tmpdir(), 'perfmon-near-edge-'));
     temps.push(dir);
-    const path = join(dir, 'app.ndjson');
-    writeFileSync(path, lines.join('\n') + '\n');
-    const index = emptyIndex(0);
-    new LineSplitter(indexingSink(path, index)).push(Buffer.from(lines.join('\n') + '\n'));
-    index.summary = summarize(index);
-    return { path, index };
+    return writeIndexed(dir, 'app.ndjson', lines);
   }
 
   /** Lines of minutes 10:00 to 10:03 as writers write them, with odd, malformed and tricky ones. */
