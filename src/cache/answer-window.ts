@@ -27,7 +27,7 @@ export interface IndexedFile {
  * records sorted one by one — only its near side's when the cut is close to its edge (see
  * read-near-edge.ts) — so the answer is exact to the millisecond.
  */
-export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean; totals?: readonly DirectoryTotal[] } = {}): Promise<WindowAccumulator> {
+export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean; saved?: readonly SavedFiles[] } = {}): Promise<WindowAccumulator> {
   const acc = new WindowAccumulator(bounds);
   // Files wholly inside the window, answered together at the end (see addWholeFiles).
   const inWindow: IndexedFile[] = [];
@@ -60,36 +60,54 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       }
     }
   }
-  addWholeFiles(acc, inWindow, o.totals ?? []);
+  addWholeFiles(acc, inWindow, o.saved ?? []);
   return acc;
 }
 
-/** The merge of some files' summaries (a cache entry's, as saved), while they are unchanged. */
-export interface DirectoryTotal {
-  rollup: Rollup;
-  files: ReadonlySet<IndexedFile>;
+/**
+ * A cache entry's files in the order of its prefixes (see index-store.ts): each with the summary
+ * the entry saved for it, and the file of this run when that is the summary it answers with (the
+ * file is unchanged since). `prefix(k)` is the merge of the first k files' saved summaries (k ≥ 1),
+ * read and decoded on demand, a copy of its own each time.
+ */
+export interface SavedFiles {
+  files: ReadonlyArray<{ file: IndexedFile | undefined; summary: Rollup | undefined }>;
+  prefix(k: number): Rollup;
 }
 
 /**
- * Adds to the window the files wholly inside it (each has a summary). Where a directory's total
- * covers most of them, they are answered at once as the total less its other files
- * (Rollup.restOf: extremes, queue maxima and times read from each summary), instead of a merge
- * per file: a day's window over hourly files holds all but one or two of them.
+ * Adds to the window the files wholly inside it (each has a summary). Where a cache entry holds a
+ * run of them, the run is answered at once as the prefix that ends it less the prefix before it
+ * and the run's other files (Rollup.restOf: extremes, queue maxima and times read from each
+ * summary), instead of a merge per file: a day's window over hourly files is two prefixes and a
+ * subtraction, however many days the directory keeps.
  */
-function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[], totals: readonly DirectoryTotal[]): void {
+function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[], saved: readonly SavedFiles[]): void {
   let left = inWindow;
-  for (const t of totals) {
-    const covered = left.filter((f) => t.files.has(f));
-    const wanted = new Set(covered);
-    const others = [...t.files].filter((f) => !wanted.has(f));
-    // Merging the others must cost fewer merges than the files it saves.
-    if (others.length + 1 >= covered.length) continue;
-    const part = new Rollup();
-    for (const f of others) if (f.summary !== undefined) part.merge(f.summary.rollup);
-    const rest = Rollup.restOf(t.rollup, part, covered.map((f) => f.summary!.rollup));
+  for (const s of saved) {
+    const wanted = new Set(left);
+    // The run of the entry's files from the first to the last of those wanted.
+    let i = -1;
+    let j = -1;
+    s.files.forEach((x, k) => {
+      if (x.file !== undefined && wanted.has(x.file)) {
+        if (i < 0) i = k;
+        j = k + 1;
+      }
+    });
+    if (i < 0) continue;
+    const run = s.files.slice(i, j);
+    const covered = run.filter((x) => x.file !== undefined && wanted.has(x.file));
+    const others = run.filter((x) => !(x.file !== undefined && wanted.has(x.file)));
+    // Two prefixes and the run's other files, against a merge per file covered.
+    if (2 + others.length >= covered.length) continue;
+    const part = i > 0 ? s.prefix(i) : new Rollup();
+    for (const x of others) if (x.summary !== undefined) part.merge(x.summary);
+    const rest = Rollup.restOf(s.prefix(j), part, covered.map((x) => x.summary!));
     if (rest === undefined) continue;
     addToWindows(acc, rest);
-    left = left.filter((f) => !wanted.has(f));
+    const done = new Set(covered.map((x) => x.file));
+    left = left.filter((f) => !done.has(f));
   }
   for (const f of left) addToWindows(acc, f.summary!.rollup);
 }

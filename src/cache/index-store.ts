@@ -14,17 +14,19 @@ import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAM
  * corrupt, foreign or outdated entry is ignored (and rebuilt), never trusted.
  *
  * Layout: `PERFMON-INDEX <version> <checksum of head and summaries, 8 hex digits> <head length>
- * <summaries length> <minutes length>\n`, then the head, lines of JSON — the directory and
- * parameters, then one line per file (its identity, offset, malformed lines, the length of its
+ * <summaries length> <length of the minutes and prefixes>\n`, then the head, lines of JSON — the
+ * directory, the parameters and the prefixes' lengths and checksums, then one line per file (its identity, offset, malformed lines, the length of its
  * summary, the length and checksum of its minutes) — padded with spaces to a multiple of 8 bytes;
- * then the directory's total (the merge of every file's summary), then each file's summary in binary (stats/bytes.ts: decoding it is reads, not parsing); then
- * each file's minutes in binary, in the order of the lines. A run reads and checks the head and
- * the summaries (a few kilobytes per file), and reads, checks and decodes only the minutes of the
- * files a window boundary cuts, through the descriptor it opened the entry with (a writer
- * renames a new entry into place; the one opened stays as it was). Minutes that fail their
- * checksum when read make the run start again without the entry (see readWindow), and rebuild
- * it. A run that saves writes back the line, summary and minutes of every file it did not extend
- * as it read them.
+ * then each file's summary in binary (stats/bytes.ts: decoding it is reads, not parsing); then
+ * each file's minutes in binary, in the order of the lines; then, for each file, the merge of its
+ * summary and those of the files before it (its prefix: any run of files is a prefix less an
+ * earlier one, see answerWindow), their lengths and checksums in the head's first line. A run
+ * reads and checks the head and the summaries (a few kilobytes per file), and reads, checks and
+ * decodes only the minutes of the files a window boundary cuts and the prefixes it uses, through
+ * the descriptor it opened the entry with (a writer renames a new entry into place; the one
+ * opened stays as it was). Minutes or prefixes that fail their checksum when read make the run
+ * start again without the entry (see readWindow), and rebuild it. A run that saves writes back
+ * the line, summary and minutes of every file it did not extend as it read them.
  */
 
 const MAGIC = 'PERFMON-INDEX';
@@ -42,7 +44,10 @@ export interface CachedFile extends FileIdentity {
   index: FileIndex;
   /** Set when loaded and not extended since: the summary and minutes as saved, reused as is. */
   summary?: FileSummary;
-  minutes?: MinutesRef;
+  minutes?: BlobRef;
+  /** Set when loaded: the merge of this file's saved summary and those of the files before it in
+   *  the entry (readPrefix). */
+  prefix?: BlobRef;
   /** Set when loaded: the file's line of the head as read, the identity it holds, and the
    *  summary's bytes as read. */
   saved?: { line: string; identity: FileIdentity; summaryBlob: Uint8Array };
@@ -53,12 +58,6 @@ export interface CacheEntry {
   files: Map<string, CachedFile>;
   /** The entry file a loaded entry reads its minutes from: close it when done (closeEntry). */
   source?: EntrySource;
-  /**
-   * Set when loaded: the merge of every file's summary as saved. While none of those files has
-   * changed, a window that holds most of them whole is answered from it less the others
-   * (answerWindow), instead of a merge per file.
-   */
-  total?: Rollup;
 }
 
 /** A loaded entry's file, open until closeEntry (then reopened by path where still needed). */
@@ -67,8 +66,8 @@ interface EntrySource {
   fd: number | undefined;
 }
 
-/** Where a file's minutes lie in the entry file, and their checksum. */
-interface MinutesRef {
+/** Where a part read on demand (a file's minutes, a prefix) lies in the entry file, and its checksum. */
+interface BlobRef {
   source: EntrySource;
   at: number;
   bytes: number;
@@ -93,8 +92,9 @@ interface SavedFile extends FileIdentity {
 interface EntryTop {
   dir: string;
   params: typeof INDEX_PARAMS;
-  /** Bytes of the directory's total (see CacheEntry.total) at the start of the summaries. */
-  totalBytes: number;
+  /** Each file's prefix (see CachedFile.prefix) as [bytes, checksum], in the order of the lines;
+   *  they follow all the minutes. */
+  prefixes: Array<[number, string]>;
 }
 
 /** $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon. */
@@ -179,20 +179,23 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
   if (typeof top !== 'object' || top === null || Array.isArray(top) || typeof top.dir !== 'string' || typeof top.params !== 'object' || top.params === null) return { entry: undefined, reason: 'corrupt' };
   if (JSON.stringify(top.params) !== JSON.stringify(INDEX_PARAMS)) return { entry: undefined, reason: 'version' };
   if (top.dir !== resolve(logDir)) return { entry: undefined, reason: 'foreign' };
-  const totalBytes = top.totalBytes;
-  if (!Number.isSafeInteger(totalBytes) || totalBytes < 0 || totalBytes % 8 !== 0 || totalBytes > summaries.length) return { entry: undefined, reason: 'corrupt' };
-  let total: Rollup | undefined;
-  try {
-    total = totalBytes > 0 ? Rollup.decode(new ByteReader(summaries.subarray(0, totalBytes))) : undefined;
-  } catch {
-    return { entry: undefined, reason: 'corrupt' };
-  }
-  summaries = summaries.subarray(totalBytes);
+  const prefixes = top.prefixes;
+  if (!Array.isArray(prefixes) || prefixes.length !== lines.length - 1) return { entry: undefined, reason: 'corrupt' };
   const source: EntrySource = { path, fd };
   const files = new Map<string, CachedFile>();
   try {
     let at = 0;
     let sumAt = 0;
+    const base = nl + 1 + headBytes + summaryBytes;
+    // The prefixes follow the minutes: where each starts is known once the minutes are counted.
+    let prefixAt = 0;
+    const prefixRefs: BlobRef[] = [];
+    for (const p of prefixes) {
+      const [bytes, sum] = Array.isArray(p) ? p : [];
+      if (!Number.isSafeInteger(bytes) || (bytes as number) < 0 || typeof sum !== 'string') throw new Error('prefix out of range');
+      prefixRefs.push({ source, at: prefixAt, bytes: bytes as number, sum });
+      prefixAt += bytes as number;
+    }
     for (let i = 1; i < lines.length; i++) {
       const [name, f] = JSON.parse(lines[i]!) as [string, SavedFile];
       const bytes = f.minutesBytes;
@@ -201,17 +204,18 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       if (!Number.isSafeInteger(sBytes) || sBytes < 0 || sBytes % 8 !== 0 || sumAt + sBytes > summaries.length) throw new Error('summary out of range');
       const summaryBlob = summaries.subarray(sumAt, sumAt + sBytes);
       const summary = sBytes > 0 ? decodeSummary(new ByteReader(summaryBlob)) : undefined;
-      const minutes: MinutesRef = { source, at: nl + 1 + headBytes + summaryBytes + at, bytes, sum: f.minutesSum };
+      const minutes: BlobRef = { source, at: base + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
       const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size };
-      files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, saved: { line: lines[i]!, identity, summaryBlob } });
+      files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob } });
     }
-    if (at !== minuteBytes || sumAt !== summaries.length) throw new Error('bytes left over');
+    for (const r of prefixRefs) r.at += base + at;
+    if (at + prefixAt !== minuteBytes || sumAt !== summaries.length) throw new Error('bytes left over');
   } catch {
     return { entry: undefined, reason: 'corrupt' };
   }
-  return { entry: { dir: top.dir, files, source, total } };
+  return { entry: { dir: top.dir, files, source } };
 }
 
 /** `bytes` bytes of `fd` from `at`, in a buffer of their own (starting on an 8-byte boundary). */
@@ -234,8 +238,8 @@ export function closeEntry(entry: CacheEntry): void {
   }
 }
 
-/** A file's minutes as saved, when they are what their checksum says; else undefined. */
-function readMinutes(ref: MinutesRef): Buffer | undefined {
+/** A part as saved, when it is what its checksum says; else undefined. */
+function readBlob(ref: BlobRef): Buffer | undefined {
   let fd = ref.source.fd;
   const own = fd === undefined;
   try {
@@ -249,6 +253,18 @@ function readMinutes(ref: MinutesRef): Buffer | undefined {
   }
 }
 
+/** A file's prefix (CachedFile.prefix), read, checked and decoded; its own copy each time. */
+export function readPrefix(ref: BlobRef, dir: string): Rollup {
+  const bytes = readBlob(ref);
+  try {
+    if (bytes === undefined) throw new Error('checksum');
+    return Rollup.decode(new ByteReader(bytes));
+  } catch {
+    // readWindow starts again without the entry, and so rebuilds it.
+    throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds a damaged prefix: run "perfmon cache clear", or use --no-cache`);
+  }
+}
+
 /**
  * Reads every part of the entry of `logDir`, minutes included, and checks them all: what a run
  * would find wrong with it, whichever files its windows cut (for `perfmon cache info`).
@@ -259,9 +275,10 @@ export function verifyEntry(cacheDir: string, logDir: string): LoadResult {
   try {
     for (const f of r.entry.files.values()) {
       if (f.minutes === undefined) continue;
-      const bytes = readMinutes(f.minutes);
+      const bytes = readBlob(f.minutes);
       if (bytes === undefined) return { entry: undefined, reason: 'corrupt' };
       decodeMinutes(bytes);
+      if (f.prefix !== undefined) readPrefix(f.prefix, r.entry.dir);
     }
   } catch {
     return { entry: undefined, reason: 'corrupt' };
@@ -282,30 +299,32 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   const blobs: Uint8Array[] = [];
   const summaries: Uint8Array[] = [];
   const lines: string[] = [];
-  const total = new Rollup();
+  const prefix = new Rollup();
+  const prefixes: Uint8Array[] = [];
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // An unchanged file's minutes, summary and line are written back as they were read, not
     // re-encoded (the line only while the file's identity is the one it holds).
-    const blob = f.minutes !== undefined ? readMinutes(f.minutes) : encodeMinutes(f.index);
+    const blob = f.minutes !== undefined ? readBlob(f.minutes) : encodeMinutes(f.index);
     if (blob === undefined) continue;
     const keep = f.minutes !== undefined && f.saved !== undefined && sameIdentity(f.saved.identity, f);
     const fileSummary = f.summary ?? summarize(f.index);
-    if (fileSummary !== undefined) total.merge(fileSummary.rollup);
     const summary = keep ? f.saved!.summaryBlob : encodedSummary(fileSummary);
     lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob, summary.length)]));
     blobs.push(blob);
     summaries.push(summary);
+    if (fileSummary !== undefined) prefix.merge(fileSummary.rollup);
+    const w = new ByteWriter();
+    prefix.encode(w);
+    prefixes.push(w.bytes());
   }
-  const totalBlob = new ByteWriter();
-  total.encode(totalBlob);
-  totalBlob.align(8);
-  const totalBytes = totalBlob.bytes();
-  lines.unshift(JSON.stringify({ dir: resolve(entry.dir), params: INDEX_PARAMS, totalBytes: totalBytes.length } satisfies EntryTop));
+  const top: EntryTop = { dir: resolve(entry.dir), params: INDEX_PARAMS, prefixes: prefixes.map((b) => [b.length, checksumText(b)]) };
+  lines.unshift(JSON.stringify(top));
   let text = lines.join('\n');
   // Spaces to a multiple of 8 bytes: the summaries that follow start aligned (see readEntry).
   text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
-  const front = Buffer.concat([Buffer.from(text, 'utf8'), totalBytes, ...summaries]);
+  const front = Buffer.concat([Buffer.from(text, 'utf8'), ...summaries]);
   const headBytes = Buffer.byteLength(text);
+  blobs.push(...prefixes);
   const minuteBytes = blobs.reduce((n, b) => n + b.length, 0);
   const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${front.length - headBytes} ${minuteBytes}\n`, 'latin1');
   const target = entryPath(cacheDir, entry.dir);
@@ -370,7 +389,7 @@ function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedF
 }
 
 /** An index whose minutes are read, checked and decoded on first use. */
-function lazyIndex(f: SavedFile, ref: MinutesRef, dir: string): FileIndex {
+function lazyIndex(f: SavedFile, ref: BlobRef, dir: string): FileIndex {
   const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
   let minutes: FileIndex['minutes'] | undefined;
   return {
@@ -379,7 +398,7 @@ function lazyIndex(f: SavedFile, ref: MinutesRef, dir: string): FileIndex {
     malformed,
     get minutes() {
       if (minutes === undefined) {
-        const bytes = readMinutes(ref);
+        const bytes = readBlob(ref);
         try {
           if (bytes === undefined) throw new Error('checksum');
           minutes = decodeMinutes(bytes);

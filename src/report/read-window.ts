@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, promises as fsPromises, readSync } from 'node:fs';
-import { answerWindow, type DirectoryTotal, type IndexedFile } from '../cache/answer-window.js';
+import { answerWindow, type IndexedFile, type SavedFiles } from '../cache/answer-window.js';
 import { emptyIndex, appendIndex, type FileIndex } from '../cache/file-index.js';
-import { closeEntry, loadEntry, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
+import { closeEntry, loadEntry, readPrefix, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
 import { PerfmonError } from '../errors.js';
 import { listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
@@ -81,20 +81,20 @@ async function readWindowOnce(o: ReadWindowOptions, useEntries: boolean): Promis
   } else {
     files = await listLogFiles(o.dirs);
   }
-  const { indexed, bytesRead, entries, totals } = await indexFiles(files, o, useEntries);
+  const { indexed, bytesRead, entries, saved } = await indexFiles(files, o, useEntries);
   try {
-    return await answer(o, indexed, totals, fixedUntil ?? newestTs(indexed) ?? now, latest, now, bytesRead);
+    return await answer(o, indexed, saved, fixedUntil ?? newestTs(indexed) ?? now, latest, now, bytesRead);
   } finally {
     for (const e of entries) closeEntry(e);
   }
 }
 
-async function answer(o: ReadWindowOptions, indexed: Indexed[], totals: DirectoryTotal[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
+async function answer(o: ReadWindowOptions, indexed: Indexed[], saved: SavedFiles[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
   // With `latest` every file was indexed; answer from those that can hold the range.
   const range = { from: readStart(bounds), until };
   const used = latest ? indexed.filter((f) => f.file.hourStart === undefined || hourMayHold(f.file.hourStart, range)) : indexed;
-  const acc = await answerWindow(used, bounds, { fastPath: o.fastPath, totals });
+  const acc = await answerWindow(used, bounds, { fastPath: o.fastPath, saved });
   const malformed = new MalformedLog();
   for (const f of used) malformed.merge(f.index.malformed.toJSON());
   if (o.strict && malformed.count > 0) {
@@ -109,12 +109,12 @@ async function answer(o: ReadWindowOptions, indexed: Indexed[], totals: Director
 
 interface Indexed extends IndexedFile {
   file: LogFile;
-  /** Answered from the cache as saved: its summary is the one the entry's total merged. */
+  /** Answered from the cache as saved: its summary is the one the entry's prefixes merged. */
   unchanged: boolean;
 }
 
 /** Brings every file's index up to its end: from the cache where it still describes the file. */
-async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEntries = true): Promise<{ indexed: Indexed[]; bytesRead: number; entries: CacheEntry[]; totals: DirectoryTotal[] }> {
+async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEntries = true): Promise<{ indexed: Indexed[]; bytesRead: number; entries: CacheEntry[]; saved: SavedFiles[] }> {
   const entries = new Map<string, CacheEntry>();
   if (o.cacheDir !== undefined) {
     for (const dir of new Set(files.map((f) => f.dir))) {
@@ -122,19 +122,21 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEn
       entries.set(dir, r?.entry ?? { dir, files: new Map() });
     }
   }
-  // Each loaded entry's total, with the files it covers as saved.
-  const saved = [...entries.values()].map((e) => ({ entry: e, total: e.total, names: new Set(e.files.keys()) }));
+  // Each loaded entry's files as saved, in the order of its prefixes.
+  const loaded = [...entries.values()].map((e) => ({ entry: e, files: [...e.files].map(([name, c]) => ({ name, summary: c.summary?.rollup, prefix: c.prefix })) }));
   try {
     const r = await indexWith(files, o, entries);
-    const totals: DirectoryTotal[] = [];
-    for (const { entry, total, names } of saved) {
-      if (total === undefined) continue;
-      // Good only while every file it covers is here, unchanged (its summary the saved one).
-      const covered = r.indexed.filter((f) => f.file.dir === entry.dir && names.has(f.file.name) && f.unchanged);
-      const distinct = new Set(covered.map((f) => f.file.name));
-      if (distinct.size === names.size && covered.length === names.size) totals.push({ rollup: total, files: new Set(covered) });
+    const saved: SavedFiles[] = [];
+    for (const { entry, files: order } of loaded) {
+      if (order.length === 0) continue;
+      // A file of this run stands for its saved summary only while it is unchanged since.
+      const here = new Map(r.indexed.filter((f) => f.file.dir === entry.dir && f.unchanged).map((f) => [f.file.name, f]));
+      saved.push({
+        files: order.map((x) => ({ file: here.get(x.name), summary: x.summary })),
+        prefix: (k) => readPrefix(order[k - 1]!.prefix!, entry.dir),
+      });
     }
-    return { ...r, entries: [...entries.values()], totals };
+    return { ...r, entries: [...entries.values()], saved };
   } catch (e) {
     for (const entry of entries.values()) closeEntry(entry);
     throw e;

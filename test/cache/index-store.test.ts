@@ -7,7 +7,7 @@ import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, IN
 import { ByteReader } from '../../src/stats/bytes.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { checksumText } from '../../src/cache/checksum.js';
-import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, saveEntry, verifyEntry, type CacheEntry, type LoadResult } from '../../src/cache/index-store.js';
+import { cacheInfo, clearCache, closeEntry, defaultCacheDir, entryPath, loadEntry, readPrefix, saveEntry, verifyEntry, type CacheEntry, type LoadResult } from '../../src/cache/index-store.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { generateReport } from '../../src/report/generate-report.js';
 import { readWindow } from '../../src/report/read-window.js';
@@ -154,35 +154,39 @@ describe('saveEntry / loadEntry', () => {
     const [name, file] = JSON.parse(lines[1]!) as [string, { summaryBytes: number; minutesBytes: number; minutesSum: string }];
     expect(name).toMatch(/\.ndjson$/);
     const want = [...entry.files.values()][0]!.index;
-    // After the head, the directory's total (the merge of the files' summaries; here one file's),
-    // then each file's summary, in binary: the merge of its minutes.
-    const totalBytes = (top as unknown as { totalBytes: number }).totalBytes;
-    expect(totalBytes % 8).toBe(0);
-    expect(totalBytes + file.summaryBytes).toBe(summaryBytes);
-    const total = Rollup.decode(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + totalBytes))));
-    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes + totalBytes, headBytes + summaryBytes))));
+    // After the head, the file's summary in binary: the merge of its minutes.
+    expect(file.summaryBytes).toBe(summaryBytes);
+    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes))));
     expect(JSON.stringify(summary.rollup)).toBe(JSON.stringify(summarize(want)!.rollup));
-    expect(sumsAsValues(total)).toEqual(sumsAsValues(summarize(want)!.rollup));
     // The file's minutes: binary [minute, from, to, late, rollup], after the summaries, with
     // their checksum in the file's line.
     const from = headBytes + summaryBytes;
     const bytes = body.subarray(from, from + file.minutesBytes);
     expect(checksumText(bytes)).toBe(file.minutesSum);
     expect([...decodeMinutes(bytes).keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
-    expect(from + file.minutesBytes).toBe(body.length);
+    // Then the file's prefix (its summary merged with those of the files before it: none here),
+    // its length and checksum in the head's first line.
+    const [prefixBytes, prefixSum] = (top as unknown as { prefixes: Array<[number, string]> }).prefixes[0]!;
+    const prefix = body.subarray(from + file.minutesBytes);
+    expect(prefix.length).toBe(prefixBytes);
+    expect(checksumText(prefix)).toBe(prefixSum);
+    expect(sumsAsValues(Rollup.decode(new ByteReader(new Uint8Array(prefix))))).toEqual(sumsAsValues(summarize(want)!.rollup));
   });
 
-  it('keeps the merge of every file\'s summary as the directory\'s total', () => {
+  it('keeps, for each file, the merge of its summary and those of the files before it', () => {
     const { logDir, cacheDir, entry } = sample();
     const [name, f] = [...entry.files][0]!;
-    const later = sampleLines().replaceAll('2026-11-27T10:', '2026-11-27T11:');
-    entry.files.set(name.replace('-10.', '-11.'), { ...f, ino: f.ino + 1, index: indexOf(join(logDir, name), later) });
+    for (const hour of ['11', '12']) {
+      const later = sampleLines().replaceAll('2026-11-27T10:', `2026-11-27T${hour}:`);
+      entry.files.set(name.replace('-10.', `-${hour}.`), { ...f, ino: f.ino + Number(hour), index: indexOf(join(logDir, name), later) });
+    }
     saveEntry(cacheDir, entry);
     const loaded = load(cacheDir, logDir).entry!;
     const want = new Rollup();
-    for (const c of entry.files.values()) want.merge(summarize(c.index)!.rollup);
-    expect(sumsAsValues(loaded.total!)).toEqual(sumsAsValues(want));
-    closeEntry(loaded);
+    for (const [n, c] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      want.merge(summarize(c.index)!.rollup);
+      expect(sumsAsValues(readPrefix(loaded.files.get(n)!.prefix!, logDir)), n).toEqual(sumsAsValues(want));
+    }
   });
 
   it('reads minutes only when asked, through the descriptor it opened: an entry replaced since does not change them', () => {
@@ -201,7 +205,10 @@ describe('saveEntry / loadEntry', () => {
     saveEntry(cacheDir, entry);
     const p = entryPath(cacheDir, logDir);
     const raw = readFileSync(p);
-    raw[raw.length - 5] = raw[raw.length - 5]! ^ 1; // in the minutes: the head's checksum holds
+    const { fields } = header(p);
+    // The first byte of the minutes (they follow the head and summaries): the head's checksum holds.
+    const at = raw.indexOf(10) + 1 + Number(fields[3]) + Number(fields[4]);
+    raw[at] = raw[at]! ^ 1;
     writeFileSync(p, raw);
     const loaded = load(cacheDir, logDir).entry!;
     expect(() => [...loaded.files.values()][0]!.index.minutes).toThrow(/damaged minutes/);
@@ -232,7 +239,10 @@ describe('saveEntry / loadEntry', () => {
     loaded.files.set('perfmon-20261127-11.ndjson', { ...moved, size: moved.size + 1 });
     saveEntry(cacheDir, loaded);
     const after = headLines();
-    expect(after[0]).toBe(before[0]);
+    // The first line: the same directory and parameters; its prefixes follow the (spoiled) data.
+    const firstLine = (l: string) => JSON.parse(l) as { dir: string; params: unknown; prefixes: unknown };
+    expect({ ...firstLine(after[0]!), prefixes: 0 }).toEqual({ ...firstLine(before[0]!), prefixes: 0 });
+    expect(firstLine(after[0]!).prefixes).not.toEqual(firstLine(before[0]!).prefixes);
     expect(after[1]).toBe(before[1]); // unchanged: the line as read
     expect(after[2]).not.toBe(before[2]); // another size: written anew, from the data
     expect(JSON.parse(after[2]!)[1]).toMatchObject({ size: moved.size + 1 });
@@ -332,12 +342,13 @@ describe('saveEntry / loadEntry', () => {
   // Bodies that verify but are not an entry of this format (another build that kept the version
   // number, or a hand-made file): they must read as corrupt, never throw. Each is the head's
   // lines: the directory and parameters, then one per file.
-  const top = (dir: string) => JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 0 });
+  // One empty prefix per file line (`files`), as a writer of no minutes would write them.
+  const top = (dir: string, files = 1) => JSON.stringify({ dir, params: INDEX_PARAMS, prefixes: Array.from({ length: files }, () => [0, checksumText(new Uint8Array(0))]) });
   const fileLine = (f: unknown) => JSON.stringify(['perfmon-20261127-10.ndjson', f]);
   const shapes: Array<[string, (dir: string) => string[]]> = [
-    ['a total that reaches past the summaries', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 64 })]],
-    ['a total length that is not a multiple of 8', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS, totalBytes: 3 })]],
-    ['no total length', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS })]],
+    ['no prefixes', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS })]],
+    ['a prefix too many', (dir) => [top(dir, 1)]],
+    ['a prefix that reaches past the end', (dir) => [JSON.stringify({ dir, params: INDEX_PARAMS, prefixes: [[64, '00000000']] }), fileLine({ dev: 1, ino: 2, fingerprint: '', size: 0, offset: 0, lines: 0, malformed: { count: 0, first: [] }, summaryBytes: 0, minutesBytes: 0, minutesSum: '00000000' })]],
     ['null', () => ['null']],
     ['an array', () => ['[]']],
     ['a number', () => ['42']],
