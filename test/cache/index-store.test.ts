@@ -189,6 +189,29 @@ describe('saveEntry / loadEntry', () => {
     }
   });
 
+  it('a save copies damaged minutes under their old checksum (still found when read), and leaves out a damaged file that needs a new line', () => {
+    const { logDir, cacheDir, entry } = sample();
+    saveEntry(cacheDir, entry);
+    const p = entryPath(cacheDir, logDir);
+    const raw = readFileSync(p);
+    const { fields } = header(p);
+    const at = raw.indexOf(10) + 1 + Number(fields[3]) + Number(fields[4]);
+    raw[at] = raw[at]! ^ 1;
+    writeFileSync(p, raw);
+    // Saved again as loaded: the damage is not blessed with a new checksum.
+    saveEntry(cacheDir, load(cacheDir, logDir).entry!);
+    expect(verifyEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
+    // The file's identity changed (a new line, a new checksum): its minutes are checked, and it
+    // is left out, to be indexed anew.
+    const loaded = load(cacheDir, logDir).entry!;
+    const [name, f] = [...loaded.files][0]!;
+    loaded.files.set(name, { ...f, size: f.size + 1 });
+    saveEntry(cacheDir, loaded);
+    const again = verifyEntry(cacheDir, logDir);
+    expect(again.entry, 'the entry without the damaged file').toBeDefined();
+    expect([...again.entry!.files.keys()]).toEqual([]);
+  });
+
   it('reads minutes only when asked, through the descriptor it opened: an entry replaced since does not change them', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
