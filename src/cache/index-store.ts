@@ -316,6 +316,9 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
     blobs.push(blob);
     summaries.push(summary);
     if (fileSummary !== undefined) prefix.merge(fileSummary.rollup);
+    // Rollup.restOf takes depths by minute (like every maximum) from the files themselves, not
+    // from the prefixes it subtracts: a prefix need not carry them (a day's would be 1,440).
+    prefix.depthByMinute.clear();
     const w = new ByteWriter();
     prefix.encode(w);
     prefixes.push(w.bytes());

@@ -6,6 +6,8 @@
  * that holds them, aligned so that they are read as one typed-array copy.
  */
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Appends values to a growing buffer. */
 export class ByteWriter {
   private buf = new Uint8Array(4096);
@@ -55,24 +57,30 @@ export class ByteWriter {
 
   /** Integer counts (each ≥ 0) in the narrowest of 1, 2 or 4 bytes that holds all, else 8. */
   counts(c: Float64Array): void {
-    let max = 0;
-    let integral = true;
-    for (let i = 0; i < c.length; i++) {
-      const x = c[i]!;
-      if (x > max) max = x;
-      if (!Number.isInteger(x) || x < 0) integral = false;
-    }
-    const width = !integral || max > 0xffffffff ? 8 : max > 0xffff ? 4 : max > 0xff ? 2 : 1;
+    // In the engine, not a loop of ours (a save encodes tens of thousands of buckets with code
+    // V8 has not optimised): the counts as uint32, back as doubles, compared byte for byte — equal
+    // when every count is an integer that fits — and their largest.
+    const u32 = new Uint32Array(c);
+    const fits = Buffer.compare(new Uint8Array(new Float64Array(u32).buffer), new Uint8Array(c.buffer, c.byteOffset, c.byteLength)) === 0;
+    const max = fits && u32.length > 0 ? Math.max.apply(null, u32 as unknown as number[]) : 0;
+    const width = !fits ? 8 : max > 0xffff ? 4 : max > 0xff ? 2 : 1;
     this.u32(c.length);
     this.u8(width);
     this.align(width);
     const bytes = c.length * width;
     this.room(bytes);
     const at = this.pos;
-    if (width === 8) for (let i = 0; i < c.length; i++) this.view.setFloat64(at + i * 8, c[i]!, true);
-    else if (width === 4) for (let i = 0; i < c.length; i++) this.view.setUint32(at + i * 4, c[i]!, true);
-    else if (width === 2) for (let i = 0; i < c.length; i++) this.view.setUint16(at + i * 2, c[i]!, true);
-    else this.buf.set(c, at);
+    if (width === 1) this.buf.set(u32, at);
+    else if (!LITTLE_ENDIAN) {
+      for (let i = 0; i < c.length; i++) {
+        if (width === 8) this.view.setFloat64(at + i * 8, c[i]!, true);
+        else if (width === 4) this.view.setUint32(at + i * 4, u32[i]!, true);
+        else this.view.setUint16(at + i * 2, u32[i]!, true);
+      }
+    } else {
+      const typed = width === 8 ? c : width === 4 ? u32 : new Uint16Array(u32);
+      this.buf.set(new Uint8Array(typed.buffer, typed.byteOffset, bytes), at);
+    }
     this.pos += bytes;
   }
 
@@ -84,8 +92,6 @@ export class ByteWriter {
 
 /** Thrown for bytes that do not decode: a damaged or hand-made form. */
 export class ByteFormError extends Error {}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Reads what a ByteWriter wrote, from the start of `bytes`. */
 export class ByteReader {
