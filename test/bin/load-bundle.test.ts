@@ -63,4 +63,25 @@ describe('bin/load-bundle.js', () => {
     expect(out.code).toBe(0);
     expect(out.loaded).toEqual([]);
   });
+
+  it('the installed command, writing a cached --json report to a pipe, loads neither zlib, Node\'s streams, net, tty nor fs/promises', async () => {
+    const dir = tempDir('perfmon-stdio-');
+    // Preloaded: which of Node's modules the command loads after this point, written at exit.
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(
+      probe,
+      `const base = new Set(process.moduleLoadList);
+       process.on('exit', () => require('node:fs').writeSync(2, JSON.stringify(process.moduleLoadList.filter((m) => !base.has(m))) + '\\n'));`,
+    );
+    const args = ['-r', probe, join(ROOT, 'bin', 'perfmon.js'), 'report', '--dir', 'fixtures/sample', '--until', 'latest', '--json'];
+    const env = { XDG_CACHE_HOME: dir };
+    await runProcess(process.execPath, args, { env }); // the first run writes the cache
+    const r = await runProcess(process.execPath, args, { env });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('throughput');
+    const loaded = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as string[];
+    expect(loaded.filter((m) => /^NativeModule (zlib|stream|net|tty|fs\/promises|crypto|worker_threads|child_process)$/.test(m))).toEqual([]);
+    // What it does load instead is small: the probe sees the bundle's own needs.
+    expect(loaded).toContain('NativeModule vm');
+  });
 });
