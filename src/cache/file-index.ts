@@ -318,7 +318,8 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
+ * 13 since a file's line keeps the bytes before its offset (a truncation grown back past it is
+ * told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
  * kept one total of the directory instead; 10
  * since each file's minutes are stored as they are (not gzipped) with a checksum of their own,
  * read only when used (the head and summaries under one checksum); 9 since summaries and minutes
@@ -330,4 +331,4 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 12, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 13, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -38,6 +38,8 @@ export interface FileIdentity {
   fingerprint: string;
   /** Size of a gzip file when indexed (it is read whole, so any change means reindexing). */
   size: number;
+  /** Hex of the bytes just before the offset indexed ('' for none, or gzip): see readWindow. */
+  tail?: string;
 }
 
 export interface CachedFile extends FileIdentity {
@@ -207,7 +209,7 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       const minutes: BlobRef = { source, at: base + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
-      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size };
+      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '' };
       files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob } });
     }
     for (const r of prefixRefs) r.at += base + at;
@@ -375,7 +377,7 @@ function writeAll(fd: number, parts: Uint8Array[]): void {
 }
 
 function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size;
+  return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size && (a.tail ?? '') === (b.tail ?? '');
 }
 
 function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedFile {
@@ -385,6 +387,7 @@ function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedF
     ino: f.ino,
     fingerprint: f.fingerprint,
     size: f.size,
+    tail: f.tail ?? '',
     offset: data.offset,
     lines: data.lines,
     malformed: data.malformed,

@@ -147,9 +147,10 @@ async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entrie
   const jobs: IndexJob[] = [];
   const plans: Array<{ file: LogFile; identity: Omit<CachedFile, 'index'>; base: FileIndex }> = [];
   for (const file of files) {
-    const identity = identify(file);
-    if (!identity) continue; // removed since listing
     const cached = entries.get(file.dir)?.files.get(file.name);
+    // The bytes before the offset a cached index reaches are read with the first ones.
+    const identity = identify(file, cached !== undefined && !file.gzip ? cached.index.offset : 0);
+    if (!identity) continue; // removed since listing
     let base = emptyIndex(0);
     if (cached && sameFile(cached, identity, file)) {
       base = cached.index;
@@ -184,7 +185,7 @@ async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entrie
     const cached = entries.get(p.file.dir)?.files.get(p.file.name);
     const unchanged = cached !== undefined && index === cached.index && (frag === undefined || frag.lines === 0);
     indexed.push({ path: p.file.path, gzip: p.file.gzip, file: p.file, index, summary: unchanged ? cached.summary : index.summary, unchanged });
-    entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity } : { ...p.identity, index, summary: index.summary });
+    entries.get(p.file.dir)?.files.set(p.file.name, unchanged ? { ...cached, ...p.identity, tail: cached.tail } : { ...p.identity, index, summary: index.summary, tail: p.file.gzip ? '' : tailOf(p.file.path, index.offset) });
   }
   // Save only when something new was indexed: a run over unchanged logs writes nothing.
   const changed = plans.some((p) => (fragments.get(p.file.path)?.lines ?? 0) > 0 || (p.base.lines === 0 && fragments.has(p.file.path)));
@@ -192,8 +193,11 @@ async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entrie
   return { indexed, bytesRead };
 }
 
-/** The file's identity and size now (synchronous: four small system calls per file). */
-function identify(file: LogFile): Omit<CachedFile, 'index'> | undefined {
+/**
+ * The file's identity and size now (synchronous: a few small system calls per file), and the
+ * bytes before `tailAt` (the offset a cached index reaches; 0 for none) as `tail`.
+ */
+function identify(file: LogFile, tailAt: number): (Omit<CachedFile, 'index'> & { tail: string }) | undefined {
   let fd: number;
   try {
     fd = openSync(file.path, 'r');
@@ -208,22 +212,53 @@ function identify(file: LogFile): Omit<CachedFile, 'index'> | undefined {
     const st = fstatSync(fd);
     const buf = Buffer.alloc(FINGERPRINT_BYTES);
     const bytesRead = readSync(fd, buf, 0, FINGERPRINT_BYTES, 0);
-    return { dev: st.dev, ino: st.ino, size: st.size, fingerprint: buf.subarray(0, bytesRead).toString('hex') };
+    return { dev: st.dev, ino: st.ino, size: st.size, fingerprint: buf.subarray(0, bytesRead).toString('hex'), tail: tailRead(fd, tailAt) };
   } finally {
     closeSync(fd);
   }
 }
 
 /**
+ * How many bytes before the offset indexed a cached file keeps (`tail`): a file cut short and
+ * grown back past that offset before the next run (logrotate's copytruncate under a busy writer)
+ * keeps its inode, its first bytes and a size that looks like growth, but not, as a rule, these.
+ */
+const TAIL_BYTES = 32;
+
+/** Hex of the bytes of `fd` before `offset` (up to TAIL_BYTES; '' at 0). */
+function tailRead(fd: number, offset: number): string {
+  if (offset <= 0) return '';
+  const n = Math.min(TAIL_BYTES, offset);
+  const buf = Buffer.alloc(n);
+  const got = readSync(fd, buf, 0, n, offset - n);
+  return buf.subarray(0, got).toString('hex');
+}
+
+/** tailRead of a file by path, for an index just extended; '' when it cannot be read (then the
+ *  next run finds no match and indexes the file again). */
+function tailOf(path: string, offset: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return tailRead(fd, offset);
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
  * Whether a cached index still describes this file: same device and inode, its first bytes
  * unchanged (a file shorter than the fingerprint when indexed must still start with what it
- * had), not shorter than what was indexed (truncation), and for gzip exactly the same size.
+ * had), not shorter than what was indexed (truncation), the bytes just before that offset as
+ * they were (a truncation grown back past it), and for gzip exactly the same size.
  */
-function sameFile(cached: CachedFile, now: Omit<CachedFile, 'index'>, file: LogFile): boolean {
+function sameFile(cached: CachedFile, now: Omit<CachedFile, 'index'> & { tail: string }, file: LogFile): boolean {
   if (cached.dev !== now.dev || cached.ino !== now.ino) return false;
   if (!now.fingerprint.startsWith(cached.fingerprint)) return false;
   if (file.gzip) return cached.size === now.size;
-  return now.size >= cached.index.offset;
+  return now.size >= cached.index.offset && (cached.index.offset === 0 || (cached.tail !== undefined && cached.tail !== '' && now.tail === cached.tail));
 }
 
 /** Saves the entries, keeping those of files not read this time if they still exist. */

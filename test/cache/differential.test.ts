@@ -403,6 +403,22 @@ describe('cached reports equal uncached reports through a history of the log dir
       await check('H09 truncated, prefix kept');
     }
 
+    // 7b. Cut short and grown back past the offset indexed before the next run (logrotate's
+    //     copytruncate under a busy writer): same inode, same first bytes, a size that looks like
+    //     growth; only the bytes before the old offset tell.
+    {
+      const text = readFileSync(p(H09), 'utf8');
+      const first = text.slice(0, text.indexOf('\n') + 1);
+      const ino = inode(H09);
+      const old = size(H09);
+      truncateSync(p(H09), first.length);
+      appendLog(H09, lines(500, T9 + 1_000, at('2026-11-27T09:55:00.000Z')));
+      expect(inode(H09)).toBe(ino);
+      expect(size(H09)).toBeGreaterThan(old);
+      expect(readFileSync(p(H09), 'utf8').slice(0, 64)).toBe(text.slice(0, 64));
+      await check('H09 truncated and grown back past its old size');
+    }
+
     // 8. In place, same inode, different first 64 bytes, longer than before: only the fingerprint tells.
     {
       const old = size(H10);
