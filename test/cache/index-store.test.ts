@@ -87,6 +87,15 @@ function writeBody(path: string, body: Buffer, headBytes?: number, summaryBytes 
   writeFileSync(path, Buffer.concat([Buffer.from(`PERFMON-INDEX ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${summaryBytes} ${minutes}\n`), body]));
 }
 
+/** Flips a bit of the first byte of the minutes (they follow the head and summaries): the head's checksum still holds. */
+function damageFirstMinutesByte(p: string): void {
+  const raw = readFileSync(p);
+  const { fields } = header(p);
+  const at = raw.indexOf(10) + 1 + Number(fields[3]) + Number(fields[4]);
+  raw[at] = raw[at]! ^ 1;
+  writeFileSync(p, raw);
+}
+
 /** A rollup's plain data with its exact sums as their values (merging may change their partials, not their value). */
 function sumsAsValues(r: Rollup): unknown {
   return { ...r.toJSON(), tokens: r.tokens, cost: r.cost, queueSum: r.queueSum };
@@ -199,12 +208,7 @@ describe('saveEntry / loadEntry', () => {
   it('a save copies damaged minutes under their old checksum (still found when read), and leaves out a damaged file that needs a new line', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
-    const p = entryPath(cacheDir, logDir);
-    const raw = readFileSync(p);
-    const { fields } = header(p);
-    const at = raw.indexOf(10) + 1 + Number(fields[3]) + Number(fields[4]);
-    raw[at] = raw[at]! ^ 1;
-    writeFileSync(p, raw);
+    damageFirstMinutesByte(entryPath(cacheDir, logDir));
     // Saved again as loaded: the damage is not blessed with a new checksum.
     saveEntry(cacheDir, load(cacheDir, logDir).entry!);
     expect(verifyEntry(cacheDir, logDir)).toEqual({ entry: undefined, reason: 'corrupt' });
@@ -233,13 +237,7 @@ describe('saveEntry / loadEntry', () => {
   it('finds damaged minutes when they are read: verifyEntry and cache info say so, and a report rebuilds the entry and answers as without it', async () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
-    const p = entryPath(cacheDir, logDir);
-    const raw = readFileSync(p);
-    const { fields } = header(p);
-    // The first byte of the minutes (they follow the head and summaries): the head's checksum holds.
-    const at = raw.indexOf(10) + 1 + Number(fields[3]) + Number(fields[4]);
-    raw[at] = raw[at]! ^ 1;
-    writeFileSync(p, raw);
+    damageFirstMinutesByte(entryPath(cacheDir, logDir));
     const loaded = load(cacheDir, logDir).entry!;
     expect(() => [...loaded.files.values()][0]!.index.minutes).toThrow(/damaged minutes/);
     closeEntry(loaded);
