@@ -257,13 +257,18 @@ function readBlob(ref: BlobRef, check = true): Buffer | undefined {
 
 /** A file's prefix (CachedFile.prefix), read, checked and decoded; its own copy each time. */
 export function readPrefix(ref: BlobRef, dir: string): Rollup {
+  return readDecoded(ref, (bytes) => Rollup.decode(new ByteReader(bytes)), 'a damaged prefix', dir);
+}
+
+/** A part read, checked and decoded; a damaged one throws CACHE_CORRUPT, on which readWindow
+ *  starts again without the entry, and so rebuilds it. */
+function readDecoded<T>(ref: BlobRef, decode: (bytes: Buffer) => T, what: string, dir: string): T {
   const bytes = readBlob(ref);
   try {
     if (bytes === undefined) throw new Error('checksum');
-    return Rollup.decode(new ByteReader(bytes));
+    return decode(bytes);
   } catch {
-    // readWindow starts again without the entry, and so rebuilds it.
-    throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds a damaged prefix: run "perfmon cache clear", or use --no-cache`);
+    throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds ${what}: run "perfmon cache clear", or use --no-cache`);
   }
 }
 
@@ -406,16 +411,7 @@ function lazyIndex(f: SavedFile, ref: BlobRef, dir: string): FileIndex {
     lines: f.lines,
     malformed,
     get minutes() {
-      if (minutes === undefined) {
-        const bytes = readBlob(ref);
-        try {
-          if (bytes === undefined) throw new Error('checksum');
-          minutes = decodeMinutes(bytes);
-        } catch {
-          // readWindow starts again without the entry, and so rebuilds it.
-          throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds damaged minutes: run "perfmon cache clear", or use --no-cache`);
-        }
-      }
+      minutes ??= readDecoded(ref, decodeMinutes, 'damaged minutes', dir);
       return minutes;
     },
     set minutes(m) {
