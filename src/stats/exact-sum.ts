@@ -16,8 +16,38 @@ export class ExactSum {
 
   add(x: number): void {
     const p = this.partials;
-    let i = 0;
     const n = this.n;
+    if (n === 2) {
+      // The common case, without the general loop's branches (a third of what rolling a record
+      // up cost): two partials stay two when the new rounding error adds to the smaller one
+      // exactly, which holds unless the values' bits span more than two doubles hold. Three
+      // error-free additions (Knuth's TwoSum) keep the exact value; anything else (an inexact
+      // step, a non-finite value) goes the general way.
+      const lo = p[0]!;
+      const hi = p[1]!;
+      const s = hi + x;
+      const sx = s - hi;
+      const e = hi - (s - sx) + (x - sx); // hi + x = s + e
+      const t = lo + e;
+      const te = t - lo;
+      if (lo - (t - te) + (e - te) === 0) {
+        // lo + e = t exactly; s + t as two non-overlapping partials again.
+        const u = s + t;
+        const ut = u - s;
+        const v = s - (u - ut) + (t - ut);
+        if (u - u === 0) {
+          if (v === 0) {
+            p[0] = u;
+            this.n = 1;
+          } else {
+            p[0] = v;
+            p[1] = u;
+          }
+          return;
+        }
+      }
+    }
+    let i = 0;
     for (let j = 0; j < n; j++) {
       let y = p[j]!;
       if (Math.abs(x) < Math.abs(y)) {

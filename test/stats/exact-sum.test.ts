@@ -53,6 +53,53 @@ describe('ExactSum', () => {
     }
   });
 
+  it('keeps its partials non-overlapping and smallest first after every add, the fast way or not', () => {
+    // Values spanning 2^-150..2^150 of both signs: many adds leave two partials (the fast path),
+    // others need more (the general one); after each, the partials must be what the value relies
+    // on: each smaller in magnitude than the lowest set bit of the next.
+    const rand = rng(11);
+    const big = (x: number) => BigInt(x * SCALE);
+    const lowestBit = (b: bigint) => (b < 0n ? -b : b) & -(b < 0n ? -b : b);
+    for (let round = 0; round < 40; round++) {
+      const s = new ExactSum();
+      const values: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const span = round % 4 === 0 ? 300 : round % 4 === 1 ? 40 : 8;
+        const v = (rand() < 0.2 ? -1 : 1) * Math.round(rand() * 1e6) * 2 ** (Math.floor(rand() * span) - span / 2 - 20);
+        values.push(v);
+        s.add(v);
+        const p = s.toJSON().map(big);
+        for (let j = 0; j + 1 < p.length; j++) {
+          const a = p[j]! < 0n ? -p[j]! : p[j]!;
+          expect(a < lowestBit(p[j + 1]!)).toBe(true);
+        }
+        expect(s.value).toBe(exactReference(values));
+      }
+    }
+  });
+
+  it('holds a long run of durations or costs in two partials (no growing list to walk per add)', () => {
+    const rand = rng(5);
+    const durations = new ExactSum();
+    const costs = new ExactSum();
+    let most = 0;
+    for (let i = 0; i < 100_000; i++) {
+      durations.add(Math.round(rand() * 50_000) / 10);
+      costs.add(Math.round(rand() * 1e4) / 1e6);
+      most = Math.max(most, durations.toJSON().length, costs.toJSON().length);
+    }
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it('takes a non-finite value the general way: the sum becomes NaN or infinite as before', () => {
+    const s = ExactSum.of([0.1, 0.2, 0.3]);
+    s.add(Infinity);
+    expect(s.value).toBeNaN();
+    const t = ExactSum.of([Number.MAX_VALUE, 0.5]);
+    t.add(Number.MAX_VALUE);
+    expect(Number.isFinite(t.value)).toBe(false);
+  });
+
   it('rounds half-way cases to even', () => {
     // 2^53 + 1 is half-way between 2^53 and 2^53 + 2: ties to even gives 2^53.
     expect(ExactSum.of([2 ** 53, 1]).value).toBe(2 ** 53);
