@@ -1,12 +1,13 @@
 import type { MetricRecord } from '../schema.js';
 import type { LineSink } from '../read/line-splitter.js';
 import { MAX_LINE_BYTES } from '../read/line-splitter.js';
-import { fastParseRecord, parsedLineEnd } from '../read/fast-parse.js';
+import { fastParseFlat, parsedLineEnd } from '../read/fast-parse.js';
 import { MalformedLog, type MalformedSummary } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { ByteFormError, ByteReader, ByteWriter } from '../stats/bytes.js';
 import { RELATIVE_ACCURACY } from '../stats/duration-histogram.js';
 import { ExactSum } from '../stats/exact-sum.js';
+import { FlatRecord } from '../stats/flat-record.js';
 import { MINUTE_MS, Rollup, type RollupData } from '../stats/rollup.js';
 
 /**
@@ -229,6 +230,7 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
     },
   };
   if (o.fastPath !== false) {
+    const flat = new FlatRecord();
     // The common lines, each read and its newline found in one pass (see LineSink.linesAt), in a
     // loop of its own: per line, no call from the splitter and no writes to the index.
     sink.linesAt = (buf, start, limit, maxLineBytes, lines) => {
@@ -237,12 +239,11 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
       let ls = lineStart;
       let le = lineEnd;
       while (pos < limit) {
-        const r = fastParseRecord(buf, pos, Math.min(limit, pos + maxLineBytes + 1), false, true);
-        if (r === undefined) break;
+        if (!fastParseFlat(buf, pos, Math.min(limit, pos + maxLineBytes + 1), flat)) break;
         const nl = parsedLineEnd;
         ls = le;
         le = ls + (nl - pos) + 1;
-        entryFor(r.ts, ls, le).rollup.add(r);
+        entryFor(flat.ts, ls, le).rollup.addFlat(flat);
         pos = nl + 1;
         taken++;
       }

@@ -1,4 +1,5 @@
 import type { MetricRecord } from '../schema.js';
+import { FlatRecord, KIND_LLM, KIND_QUEUE, KIND_STAGE } from '../stats/flat-record.js';
 
 /**
  * The byte-level fast path: reads a record line straight from its bytes, without decoding the
@@ -370,38 +371,57 @@ export let parsedLineEnd = -1;
  * line's own bounds.
  */
 export function fastParseRecord(buf: Buffer, start: number, end: number, ids = true, open = false): MetricRecord | undefined {
+  if (!parseLine(buf, start, end, ids, open, line)) return undefined;
+  return ids ? recordOf(line, lineError, lineSignalId) : reuse(line);
+}
+
+/**
+ * For the indexing reader: the line that starts at `start` and ends at the first newline before
+ * `limit` (as `open` above), read into `out`; false to fall back to JSON.parse.
+ */
+export function fastParseFlat(buf: Buffer, start: number, limit: number, out: FlatRecord): boolean {
+  return parseLine(buf, start, limit, false, true, out);
+}
+
+/** The last line's fields (fastParseRecord), and its error and signalId when `ids`. */
+const line = new FlatRecord();
+let lineError: string | undefined;
+let lineSignalId: string | undefined;
+
+function parseLine(buf: Buffer, start: number, end: number, ids: boolean, open: boolean, out: FlatRecord): boolean {
   const dv = useWords(buf);
   let i = start;
   while (i < end && isWs(buf[i]!)) i++;
-  if (buf[i] !== LBRACE) return undefined;
+  if (buf[i] !== LBRACE) return false;
   i++;
   let ts = NaN;
   let type = T_STAGE;
   let stage: string | undefined;
-  let durationMs: number | undefined;
+  // Absent numbers are NaN (see FlatRecord); cacheHit -1 absent, 0 false, 1 true.
+  let durationMs = NaN;
   let success = true;
-  let llmTokens: number | undefined;
-  let llmCost: number | undefined;
-  let cacheHit: boolean | undefined;
+  let llmTokens = NaN;
+  let llmCost = NaN;
+  let cacheHit = -1;
   let model: string | undefined;
-  let depth: number | undefined;
+  let depth = NaN;
   let error: string | undefined;
   let signalId: string | undefined;
   for (;;) {
     if (buf[i] !== QUOTE) {
       while (i < end && isWs(buf[i]!)) i++;
-      if (buf[i] !== QUOTE) return undefined;
+      if (buf[i] !== QUOTE) return false;
     }
     let key = keyByWords(dv, i + 1);
     if (key >= 0) {
       i = keyEnd + 2; // past `":`
     } else {
       key = keyAt(buf, i + 1, end);
-      if (keyEnd < 0) return undefined;
+      if (keyEnd < 0) return false;
       i = keyEnd + 1;
       if (buf[i] !== COLON) {
         while (i < end && isWs(buf[i]!)) i++;
-        if (buf[i] !== COLON) return undefined;
+        if (buf[i] !== COLON) return false;
       }
       i++;
     }
@@ -417,7 +437,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
         case K_TS:
           // scanTs checks every one of the 24 bytes, so a quote at +24 closes this string.
           ve = vs + 24;
-          if (ve >= end || buf[ve] !== QUOTE) return undefined;
+          if (ve >= end || buf[ve] !== QUOTE) return false;
           if (rd(dv, vs) === tsW0 && rd(dv, vs + 4) === tsW1 && rd(dv, vs + 8) === tsW2 && rd(dv, vs + 12) === tsW3) {
             // The same minute as an earlier line: only `:SS.mmmZ` is read, as two words (written out
             // here: V8 did not inline it as a function). A byte b is a digit when its high nibble is
@@ -427,12 +447,14 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
             const sd = (a >>> 8) & 0xffff;
             const md = b & 0xffffff;
             const sec = (sd & 0xf) * 10 + ((sd >>> 8) & 0xf);
-            if ((a & 0xff) !== COLON || a >>> 24 !== 0x2e || b >>> 24 !== 0x5a || sec > 59) return undefined;
-            if ((sd & 0xf0f0) !== 0x3030 || ((sd + 0x0606) & 0xf0f0) !== 0x3030) return undefined;
-            if ((md & 0xf0f0f0) !== 0x303030 || ((md + 0x060606) & 0xf0f0f0) !== 0x303030) return undefined;
+            if ((a & 0xff) !== COLON || a >>> 24 !== 0x2e || b >>> 24 !== 0x5a || sec > 59) return false;
+            if ((sd & 0xf0f0) !== 0x3030 || ((sd + 0x0606) & 0xf0f0) !== 0x3030) return false;
+            if ((md & 0xf0f0f0) !== 0x303030 || ((md + 0x060606) & 0xf0f0f0) !== 0x303030) return false;
             ts = tsMinute + sec * 1000 + (md & 0xf) * 100 + ((md >>> 8) & 0xf) * 10 + ((md >>> 16) & 0xf);
           } else {
-            ts = scanTs(buf, vs, ve);
+            // `+`: a call's result is of unknown type to V8, which then kept `ts` boxed for the
+            // whole loop, a heap number allocated for every line; converted here, it stays a double.
+            ts = +scanTs(buf, vs, ve);
             if (ts === ts) {
               tsW0 = rd(dv, vs);
               tsW1 = rd(dv, vs + 4);
@@ -441,13 +463,13 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
               tsMinute = scannedMinute;
             }
           }
-          if (ts !== ts) return undefined; // NaN
+          if (ts !== ts) return false; // NaN
           break;
         case K_TYPE:
           if (litQ(buf, vs, end, B_STAGE_T)) type = T_STAGE;
           else if (litQ(buf, vs, end, B_QUEUE_T)) type = T_QUEUE;
           else if (litQ(buf, vs, end, B_LLM_T)) type = T_LLM;
-          else return undefined;
+          else return false;
           ve = vs + (type === T_STAGE ? 5 : type === T_QUEUE ? 5 : 3);
           break;
         case K_STAGE:
@@ -475,7 +497,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
             name = internValues[k]!;
           } else {
             ve = closingQuote(buf, vs, end);
-            if (ve < 0) return undefined;
+            if (ve < 0) return false;
             name = intern(buf, vs, ve);
           }
           if (key === K_STAGE) stage = name;
@@ -484,32 +506,32 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
         }
         default:
           ve = closingQuote(buf, skipPlainWords(dv, vs, end), end);
-          if (ve < 0) return undefined;
+          if (ve < 0) return false;
           if (key === K_ERROR) {
             if (ids) error = latin1(buf, vs, ve);
           } else if (key === K_SIGNAL) {
             if (ids) signalId = latin1(buf, vs, ve);
           } else if (key !== K_UNKNOWN) {
-            return undefined; // a string where the schema wants a number or boolean
+            return false; // a string where the schema wants a number or boolean
           }
       }
       i = ve + 1;
     } else if (c === 0x74) {
-      if (i + 4 > viewBytes || rd(dv, i) !== W_TRUE) return undefined;
+      if (i + 4 > viewBytes || rd(dv, i) !== W_TRUE) return false;
       i += 4;
       if (key === K_SUCCESS) success = true;
-      else if (key === K_CACHE) cacheHit = true;
+      else if (key === K_CACHE) cacheHit = 1;
       else if (key === K_ERROR) error = undefined; // not a string: ignored, and the last value wins
       else if (key === K_SIGNAL) signalId = undefined;
-      else if (key !== K_UNKNOWN) return undefined;
+      else if (key !== K_UNKNOWN) return false;
     } else if (c === 0x66) {
-      if (i + 4 > viewBytes || rd(dv, i) !== W_FALS || buf[i + 4] !== 0x65) return undefined;
+      if (i + 4 > viewBytes || rd(dv, i) !== W_FALS || buf[i + 4] !== 0x65) return false;
       i += 5;
       if (key === K_SUCCESS) success = false;
-      else if (key === K_CACHE) cacheHit = false;
+      else if (key === K_CACHE) cacheHit = 0;
       else if (key === K_ERROR) error = undefined;
       else if (key === K_SIGNAL) signalId = undefined;
-      else if (key !== K_UNKNOWN) return undefined;
+      else if (key !== K_UNKNOWN) return false;
     } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
       // A JSON number: -?(0|[1-9]d*)(.d+)?; exponents and long mantissas go the slow way.
       let neg = false;
@@ -525,7 +547,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
       if (d === 0) {
         i++;
         d = buf[i]! - 0x30;
-        if (d >= 0 && d <= 9) return undefined; // leading zero
+        if (d >= 0 && d <= 9) return false; // leading zero
       } else {
         while (d >= 0 && d <= 9) {
           mant = mant * 10 + d;
@@ -533,7 +555,7 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
           d = buf[++i]! - 0x30;
         }
       }
-      if (i === intStart) return undefined;
+      if (i === intStart) return false;
       if (buf[i] === 0x2e) {
         const fracStart = ++i;
         d = buf[i]! - 0x30;
@@ -543,10 +565,10 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
           d = buf[++i]! - 0x30;
         }
         scale = i - fracStart;
-        if (scale === 0) return undefined;
+        if (scale === 0) return false;
       }
       const e = buf[i];
-      if (e === 0x65 || e === 0x45 || digits > 15 || scale > 22) return undefined;
+      if (e === 0x65 || e === 0x45 || digits > 15 || scale > 22) return false;
       // Exact mantissa ÷ exact power of ten is correctly rounded: what JSON.parse computes.
       let v = scale === 0 ? mant : mant / POW10[scale]!;
       if (neg) v = -v;
@@ -572,10 +594,10 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
         case K_UNKNOWN:
           break;
         default:
-          return undefined; // e.g. a numeric ts (epoch ms): the slow path reads it
+          return false; // e.g. a numeric ts (epoch ms): the slow path reads it
       }
     } else {
-      return undefined; // null, nested objects and arrays: the slow path decides
+      return false; // null, nested objects and arrays: the slow path decides
     }
     let sep = buf[i];
     if (sep !== COMMA && sep !== RBRACE) {
@@ -590,31 +612,63 @@ export function fastParseRecord(buf: Buffer, start: number, end: number, ids = t
       i++;
       break;
     }
-    return undefined;
+    return false;
   }
   while (i < end && isWs(buf[i]!)) i++;
   if (open) {
-    if (i >= end || buf[i] !== 0x0a || ts !== ts) return undefined;
+    if (i >= end || buf[i] !== 0x0a || ts !== ts) return false;
     parsedLineEnd = i;
-  } else if (i !== end || ts !== ts) return undefined;
+  } else if (i !== end || ts !== ts) return false;
   // The schema's checks, for the values this path accepted; anything failing goes the slow way
-  // so that the reason given for a malformed line is the slow path's own.
-  if ((llmTokens !== undefined && llmTokens < 0) || (llmCost !== undefined && llmCost < 0)) return undefined;
+  // so that the reason given for a malformed line is the slow path's own. (NaN, absent, passes
+  // `< 0` and fails `>= 0`.)
+  if (llmTokens < 0 || llmCost < 0) return false;
   if (type === T_STAGE) {
-    if (stage === undefined || stage === '' || durationMs === undefined || durationMs < 0) return undefined;
-    if (!ids) return reuse('stage', ts, stage, durationMs, success, llmTokens, llmCost, cacheHit, model, 0);
-    return { type: 'stage', ts, stage, durationMs, success, llmTokens, llmCost, cacheHit, model, error, signalId };
+    if (stage === undefined || stage === '' || !(durationMs >= 0)) return false;
+    out.kind = KIND_STAGE;
+    out.name = stage;
+    out.model = model;
+  } else if (type === T_QUEUE) {
+    if (!(depth >= 0)) return false;
+    out.kind = KIND_QUEUE;
+    out.name = '';
+    out.model = undefined;
+    durationMs = llmTokens = llmCost = NaN;
+    success = true;
+    cacheHit = -1;
+  } else {
+    if (durationMs < 0) return false;
+    out.kind = KIND_LLM;
+    out.name = model !== undefined && model !== '' ? model : 'unknown';
+    out.model = undefined;
   }
-  if (type === T_QUEUE) {
-    if (depth === undefined || depth < 0) return undefined;
-    if (!ids) return reuse('queue', ts, undefined, undefined, true, undefined, undefined, undefined, undefined, depth);
-    return { type: 'queue', ts, depth };
+  out.ts = ts;
+  out.durationMs = durationMs;
+  out.success = success;
+  out.llmTokens = llmTokens;
+  out.llmCost = llmCost;
+  out.cacheHit = cacheHit;
+  out.depth = type === T_QUEUE ? depth : NaN;
+  if (ids) {
+    lineError = error;
+    lineSignalId = signalId;
   }
-  if (durationMs !== undefined && durationMs < 0) return undefined;
-  const llmModel = model !== undefined && model !== '' ? model : 'unknown';
-  if (!ids) return reuse('llm', ts, undefined, durationMs, success, llmTokens, llmCost, cacheHit, llmModel, 0);
-  return { type: 'llm', ts, model: llmModel, durationMs, success, llmTokens, llmCost, cacheHit };
+  return true;
 }
+
+/** A new record of the line's fields (`ids`: its error and signalId too). */
+function recordOf(f: FlatRecord, error: string | undefined, signalId: string | undefined): MetricRecord {
+  const llmTokens = orUndefined(f.llmTokens);
+  const llmCost = orUndefined(f.llmCost);
+  const cacheHit = f.cacheHit < 0 ? undefined : f.cacheHit === 1;
+  if (f.kind === KIND_STAGE) {
+    return { type: 'stage', ts: f.ts, stage: f.name, durationMs: f.durationMs, success: f.success, llmTokens, llmCost, cacheHit, model: f.model, error, signalId };
+  }
+  if (f.kind === KIND_QUEUE) return { type: 'queue', ts: f.ts, depth: f.depth };
+  return { type: 'llm', ts: f.ts, model: f.name, durationMs: orUndefined(f.durationMs), success: f.success, llmTokens, llmCost, cacheHit };
+}
+
+const orUndefined = (x: number): number | undefined => (x === x ? x : undefined);
 
 /**
  * For readers that only aggregate (`ids` false), one record object serves every line: no
@@ -637,28 +691,18 @@ const scratch = {
   depth: 0,
 };
 
-function reuse(
-  type: MetricRecord['type'],
-  ts: number,
-  stage: string | undefined,
-  durationMs: number | undefined,
-  success: boolean,
-  llmTokens: number | undefined,
-  llmCost: number | undefined,
-  cacheHit: boolean | undefined,
-  model: string | undefined,
-  depth: number,
-): MetricRecord {
+function reuse(f: FlatRecord): MetricRecord {
   const r = scratch;
-  r.type = type;
-  r.ts = ts;
-  r.stage = stage;
-  r.durationMs = durationMs;
-  r.success = success;
-  r.llmTokens = llmTokens;
-  r.llmCost = llmCost;
-  r.cacheHit = cacheHit;
-  r.model = model;
-  r.depth = depth;
+  const queue = f.kind === KIND_QUEUE;
+  r.type = f.kind === KIND_STAGE ? 'stage' : queue ? 'queue' : 'llm';
+  r.ts = f.ts;
+  r.stage = f.kind === KIND_STAGE ? f.name : undefined;
+  r.durationMs = orUndefined(f.durationMs);
+  r.success = f.success;
+  r.llmTokens = orUndefined(f.llmTokens);
+  r.llmCost = orUndefined(f.llmCost);
+  r.cacheHit = f.cacheHit < 0 ? undefined : f.cacheHit === 1;
+  r.model = f.kind === KIND_LLM ? f.name : f.model;
+  r.depth = queue ? f.depth : 0;
   return r as unknown as MetricRecord;
 }

@@ -2,6 +2,10 @@ import type { MetricRecord } from '../schema.js';
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { DurationHistogram, type HistogramData } from './duration-histogram.js';
 import { ExactSum } from './exact-sum.js';
+import { FlatRecord, flatten, KIND_QUEUE, KIND_STAGE } from './flat-record.js';
+
+/** Rollup.add's flat form of the record it is given (one per thread; used at once). */
+const scratch = new FlatRecord();
 
 /**
  * Everything a report needs from a set of records, in mergeable form: a rollup of a window, a
@@ -78,29 +82,32 @@ export class Rollup {
   }
 
   add(r: MetricRecord): void {
+    this.addFlat(flatten(r, scratch));
+  }
+
+  /** Adds one record in its flat form (what the byte-level parser gives the indexing reader). */
+  addFlat(r: FlatRecord): void {
     this.records++;
     if (r.ts < this.firstTs) this.firstTs = r.ts;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
-    if (r.type === 'queue') {
+    if (r.kind === KIND_QUEUE) {
       this.addQueue(r.ts, r.depth);
       return;
     }
-    if (r.type === 'stage') {
-      const s = statsFor(this.stages, r.stage);
-      s.durations.add(r.durationMs);
-      if (!r.success) s.errors++;
-    } else {
-      const s = statsFor(this.models, r.model);
-      if (r.durationMs !== undefined) s.durations.add(r.durationMs);
-      if (!r.success) s.errors++;
-    }
-    if (r.cacheHit === true) this.cacheHits++;
-    else if (r.cacheHit === false) this.cacheMisses++;
-    if (r.llmTokens !== undefined) {
+    const s = statsFor(r.kind === KIND_STAGE ? this.stages : this.models, r.name);
+    // NaN (absent) fails every comparison: `d === d` is "present".
+    const d = r.durationMs;
+    if (d === d) s.durations.add(d);
+    if (!r.success) s.errors++;
+    if (r.cacheHit === 1) this.cacheHits++;
+    else if (r.cacheHit === 0) this.cacheMisses++;
+    const tokens = r.llmTokens;
+    if (tokens === tokens) {
       this.tokenRecords++;
-      this.tokenSum.add(r.llmTokens);
+      this.tokenSum.add(tokens);
     }
-    if (r.llmCost !== undefined) this.costSum.add(r.llmCost);
+    const cost = r.llmCost;
+    if (cost === cost) this.costSum.add(cost);
   }
 
   private addQueue(ts: number, depth: number): void {

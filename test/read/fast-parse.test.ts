@@ -3,7 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fastParseRecord, parsedLineEnd } from '../../src/read/fast-parse.js';
+import { Session } from 'node:inspector';
+import { fastParseFlat, fastParseRecord, parsedLineEnd } from '../../src/read/fast-parse.js';
+import { FlatRecord, flatten } from '../../src/stats/flat-record.js';
 import { readWindow } from '../../src/report/read-window.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { parseRecord, type MetricRecord } from '../../src/schema.js';
@@ -37,6 +39,23 @@ function agree(line: Buffer | string): void {
   const open = fastParseRecord(padded, 3, padded.length, true, true);
   expect(open, `open read of ${JSON.stringify(buf.toString('latin1'))}`).toEqual(fast);
   if (open !== undefined) expect(parsedLineEnd).toBe(3 + buf.length);
+  // The indexing reader's form: the same line taken, the same fields (absent numbers NaN), the
+  // same newline found; and the aggregating readers' reused record, without error and signalId.
+  const flat = new FlatRecord();
+  const took = fastParseFlat(padded, 3, padded.length, flat);
+  expect(took, `flat read of ${JSON.stringify(buf.toString('latin1'))}`).toBe(open !== undefined);
+  if (took) {
+    expect(parsedLineEnd).toBe(3 + buf.length);
+    expect({ ...flat }).toEqual({ ...flatten(open!, new FlatRecord()) });
+    expect(Object.is(flat.durationMs, flatten(open!, new FlatRecord()).durationMs)).toBe(true);
+  }
+  const reused = fastParseRecord(padded, 3, padded.length, false, true);
+  if (open === undefined) expect(reused).toBeUndefined();
+  else {
+    const { error: _e, signalId: _s, ...rest } = open as MetricRecord & { error?: string; signalId?: string };
+    expect(reused).toMatchObject(rest);
+    expect(reused).toMatchObject({ error: undefined, signalId: undefined });
+  }
   if (fast !== undefined) {
     expect(typeof ref, `fast path accepted a line the reference rejects: ${JSON.stringify(buf.toString('latin1'))}`).toBe('object');
     expect(fast).toEqual(ref);
@@ -311,6 +330,48 @@ describe('the word-at-a-time matching agrees with the reference', () => {
         }
       }
     }
+  });
+});
+
+describe('the indexing form allocates nothing per line', () => {
+  // V8 keeps a number in a variable unboxed only while it knows its type: a timestamp once taken
+  // from a call's result left every line's `ts` boxed, a heap number per line (16 bytes), and
+  // absent fields stored as undefined beside numbers boxed two more. Measured by V8's sampling
+  // heap profiler over 60,000 lines read three times (the first read lets V8 optimise).
+  it('fewer than 2 bytes per line allocated by fastParseFlat over typical lines', async () => {
+    const kinds = [
+      (t: string, i: number) => `{"ts":"${t}","stage":"preprocess","durationMs":${(i % 500) / 10 + 1},"success":true,"signalId":"sig_${i}"}`,
+      (t: string, i: number) => `{"ts":"${t}","stage":"classify","durationMs":${600 + (i % 3000) / 10},"success":${i % 9 !== 0},"signalId":"sig_${i}","llmTokens":${300 + (i % 200)},"llmCost":0.00${1000 + (i % 9000)},"cacheHit":${i % 3 === 0},"model":"gpt-4o-mini"}`,
+      (t: string, i: number) => `{"ts":"${t}","type":"queue","depth":${i % 40}}`,
+    ];
+    const t0 = Date.parse('2026-11-27T09:00:00Z');
+    const text = Array.from({ length: 60_000 }, (_, i) => kinds[i % 3]!(new Date(t0 + i * 37).toISOString(), i)).join('\n') + '\n';
+    const buf = Buffer.from(text);
+    const out = new FlatRecord();
+    /** Lines read, up to the first the fast path declines (none should be). */
+    const read = () => {
+      let n = 0;
+      for (let s = 0; s < buf.length && fastParseFlat(buf, s, buf.length, out); n++) s = parsedLineEnd + 1;
+      return n;
+    };
+    read();
+    read();
+    const session = new Session();
+    session.connect();
+    const post = (method: string, params?: object) => new Promise<any>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    const lines = read();
+    const { profile } = await post('HeapProfiler.stopSampling');
+    session.disconnect();
+    let bytes = 0;
+    const walk = (node: { selfSize: number; children: unknown[] }) => {
+      bytes += node.selfSize;
+      for (const c of node.children) walk(c as typeof node);
+    };
+    walk(profile.head);
+    expect(lines).toBe(60_000);
+    expect(bytes / lines).toBeLessThan(2);
   });
 });
 
