@@ -12,8 +12,11 @@ const t0 = performance.now();
 let signals;
 
 if (mode === 'perfmon' || mode === 'perfmon-1thread' || mode === 'perfmon-cached') {
-  // The real CLI code path, output discarded.
-  const { runCli } = await import('../dist/cli/program.js');
+  // The installed command's code path (bin/perfmon.js: the bundle, with its code cache, and its
+  // worker bundle), output discarded.
+  const { createRequire } = await import('node:module');
+  const { loadBundle } = createRequire(import.meta.url)('../bin/load-bundle.js');
+  const { runCli } = loadBundle(new URL('../dist/bundle/main.cjs', import.meta.url)).exports;
   let out = '';
   const sink = new Writable({ write(chunk, _e, cb) { out += chunk; cb(); } });
   const args = ['report', '--dir', dir, '--until', 'latest', '--window', windowArg, '--json'];

@@ -84,4 +84,26 @@ describe('bin/load-bundle.js', () => {
     // What it does load instead is small: the probe sees the bundle's own needs.
     expect(loaded).toContain('NativeModule vm');
   });
+
+  it('the installed command reads a directory past the parallel threshold on two threads, its worker bundle included, as one thread does', async () => {
+    // 36 MB (over PARALLEL_MIN_BYTES): the worker thread runs dist/bundle/read-worker.js, a
+    // CommonJS bundle beside a package.json that says so. Were it loaded as an ES module (the
+    // project's default), it would fail at its first require and the run with it.
+    const dir = tempDir('perfmon-threads-');
+    const t0 = Date.parse('2026-11-26T10:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0; i < 260_000; i++) {
+      const ts = new Date(t0 + i * 13).toISOString();
+      lines.push(`{"ts":"${ts}","stage":"${['preprocess', 'classify', 'total'][i % 3]}","durationMs":${(i % 9000) / 10},"success":${i % 17 !== 0},"signalId":"sig_${i}","llmTokens":${i % 500},"llmCost":0.00${i % 97}}`);
+    }
+    writeFileSync(join(dir, 'perfmon-20261126-10.ndjson'), lines.join('\n') + '\n');
+    const run = (threads: string) =>
+      runProcess(process.execPath, [join(ROOT, 'bin', 'perfmon.js'), 'report', '--dir', dir, '--until', 'latest', '--window', '2h', '--json', '--no-cache', '--threads', threads], { timeoutMs: 60_000 });
+    const [two, one] = await Promise.all([run('2'), run('1')]);
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    const strip = (out: string) => ({ ...JSON.parse(out), generatedAt: undefined });
+    expect(strip(two.stdout)).toEqual(strip(one.stdout));
+    expect(strip(two.stdout).throughput.totalSignalsProcessed).toBe(86_666);
+  }, 60_000);
 });
