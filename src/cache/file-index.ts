@@ -198,7 +198,15 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
     else {
       const m = minuteOf(ts);
       e = index.minutes.get(m);
-      if (!e) index.minutes.set(m, (e = { rollup: new Rollup(), from: ls, to: le, late: 0 }));
+      if (!e) {
+        const rollup = new Rollup();
+        if (last !== undefined) {
+          // Sized like the minute before, which lets go of its own hint: no chain of minutes.
+          rollup.sizeLike = last.rollup;
+          last.rollup.sizeLike = undefined;
+        }
+        index.minutes.set(m, (e = { rollup, from: ls, to: le, late: 0 }));
+      }
       lastMinute = m;
       last = e;
     }

@@ -151,6 +151,16 @@ export class DurationHistogram {
     this.counts[k]! += 1;
   }
 
+  /** An empty histogram with room for the buckets `like` has now (see Rollup.sizeLike). */
+  static withRoomOf(like: DurationHistogram): DurationHistogram {
+    const h = new DurationHistogram();
+    if (like.counts.length > 0) {
+      h.offset = like.offset;
+      h.counts = new Float64Array(like.counts.length);
+    }
+    return h;
+  }
+
   /** Adds another histogram's samples to this one. */
   merge(other: DurationHistogram): this {
     if (other.count === 0) return this;

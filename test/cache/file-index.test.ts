@@ -73,3 +73,26 @@ describe('a minute entry\'s late: how far out of time order its records lie', ()
     expect([...lateOf(indexFromJSON(JSON.parse(JSON.stringify(data)))).values()].every((v) => v === Infinity)).toBe(true);
   });
 });
+
+describe('a new minute\'s histograms start with the room the minute before needed', () => {
+  // Room only (Rollup.sizeLike): each stage's histogram of a minute is created as large as the
+  // same stage's was in the minute before, so it does not grow two or three times again.
+  const roomOf = (index: FileIndex, m: number, stage: string) => (index.minutes.get(m)!.rollup.stages.get(stage)!.durations as unknown as { counts: Float64Array }).counts.length;
+
+  it('sizes each stage like the previous minute, and only the minute being filled keeps a hint', () => {
+    let text = '';
+    for (let i = 0; i < 600; i++) {
+      const ts = new Date(M + i * 300).toISOString(); // three minutes
+      text += `{"ts":"${ts}","stage":"classify","durationMs":${10 + (i % 60) * 40},"success":true}\n`;
+    }
+    const index = indexOf(text);
+    const minutes = [...index.minutes.keys()].sort((a, b) => a - b);
+    expect(minutes).toHaveLength(3);
+    // The first minute grew to hold durations from 10 to 2,370 ms; the next ones start there.
+    const first = roomOf(index, minutes[0]!, 'classify');
+    expect(first).toBeGreaterThan(128);
+    expect(roomOf(index, minutes[1]!, 'classify')).toBe(first);
+    expect(roomOf(index, minutes[2]!, 'classify')).toBe(first);
+    expect(minutes.map((m) => index.minutes.get(m)!.rollup.sizeLike !== undefined)).toEqual([false, false, true]);
+  });
+});
