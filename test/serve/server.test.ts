@@ -675,7 +675,11 @@ describe('JSON API', () => {
     const h = JSON.parse(r.body) as Record<string, unknown>;
     expect(h.status).toBe('ok');
     expect(h).not.toHaveProperty('error');
-    expect(h.records).toBe(recs.length + old.length);
+    // The old records are read when their file is one the server needs at start: today's (for
+    // the day's tokens). In the first 90 minutes after UTC midnight they lie in yesterday's file,
+    // outside both windows, which it rightly leaves unread.
+    const today = (t: number) => Math.floor(t / 86_400_000);
+    expect(h.records).toBe(recs.length + (today(old[0]!.ts) === today(clock.t) ? old.length : 0));
     expect(h.malformed).toBe(0);
     expect(h.files).toBeGreaterThanOrEqual(1);
     expect(h.uptimeSeconds).toBe(0); // the server's clock has not moved
