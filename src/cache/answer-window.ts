@@ -6,7 +6,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import type { DaySums, FileIndex, FileSummary, MinuteEntry } from './file-index.js';
+import type { DaySums, FileIndex, FileSummary, MinuteEntry, SummarySpan } from './file-index.js';
 import { readNearEdge } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
 
@@ -33,18 +33,19 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
   const inWindow: IndexedFile[] = [];
   for (const f of files) {
     const sum = f.summary;
-    if (sum && !straddlesWindows(sum.rollup, bounds)) {
-      const r = sum.rollup;
+    // A file is placed by its span; its rollup is decoded only when merged (see SavedSummary).
+    if (sum && !straddlesWindows(sum.span, bounds)) {
+      const r = sum.span;
       if (r.records > 0 && r.firstTs > bounds.from && r.firstTs <= bounds.until) inWindow.push(f);
-      else addToWindows(acc, r);
+      else addSpanToWindows(acc, r, () => sum.rollup);
       // Only the day's start may fall inside (a file that crosses midnight): its sums per day say
       // what the day holds, so even then the minutes stay unread.
-      if (!straddlesDay(sum.rollup, bounds)) addToDay(acc, sum.rollup);
-      else if (sum.rollup.firstTs <= bounds.until) addDaySums(acc, sum.days.get(bounds.dayStart));
+      if (!straddlesDay(r, bounds)) addSpanToDay(acc, r, () => sum.rollup);
+      else if (r.firstTs <= bounds.until) addDaySums(acc, sum.days.get(bounds.dayStart));
       continue;
     }
     let minutes = [...f.index.minutes].sort((a, b) => a[0] - b[0]);
-    const cut = sum === undefined ? undefined : onlyCut(sum.rollup, bounds);
+    const cut = sum === undefined ? undefined : onlyCut(sum.span, bounds);
     if (sum !== undefined && cut !== undefined) minutes = answerLargerSide(acc, sum.rollup, minutes, cut);
     for (const [m, e] of minutes) {
       if (!straddles(e.rollup, bounds)) {
@@ -71,7 +72,7 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
  * read and decoded on demand, a copy of its own each time.
  */
 export interface SavedFiles {
-  files: ReadonlyArray<{ file: IndexedFile | undefined; summary: Rollup | undefined }>;
+  files: ReadonlyArray<{ file: IndexedFile | undefined; summary: FileSummary | undefined }>;
   prefix(k: number): Rollup;
 }
 
@@ -102,8 +103,8 @@ function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[],
     // Two prefixes and the run's other files, against a merge per file covered.
     if (2 + others.length >= covered.length) continue;
     const part = i > 0 ? s.prefix(i) : new Rollup();
-    for (const x of others) if (x.summary !== undefined) part.merge(x.summary);
-    const rest = Rollup.restOf(s.prefix(j), part, covered.map((x) => x.summary!));
+    for (const x of others) if (x.summary !== undefined) part.merge(x.summary.rollup);
+    const rest = Rollup.restOf(s.prefix(j), part, covered.map((x) => x.summary!.rollup));
     if (rest === undefined) continue;
     addToWindows(acc, rest);
     const done = new Set(covered.map((x) => x.file));
@@ -143,31 +144,34 @@ function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<
   return [...small, ...others].sort((a, b) => a[0] - b[0]);
 }
 
+/** When a set of records begins and ends (a Rollup or a summary's span). */
+type Span = Pick<SummarySpan, 'records' | 'firstTs' | 'lastTs'>;
+
 /** Whether a boundary falls between the first and the last record of `r`. */
-export function straddles(r: Rollup, b: ReportBounds): boolean {
+export function straddles(r: Span, b: ReportBounds): boolean {
   return straddlesWindows(r, b) || straddlesDay(r, b);
 }
 
 /** The window's, the previous window's and `until`'s boundaries that fall inside `r`. */
-function windowCuts(r: Rollup, b: ReportBounds): number[] {
+function windowCuts(r: Span, b: ReportBounds): number[] {
   if (r.records === 0) return [];
   // The window, the previous window and `until` are (x, y] ranges.
   const bounds = b.previousFrom === undefined ? [b.until, b.from] : [b.until, b.from, b.previousFrom];
   return bounds.filter((x) => r.firstTs <= x && r.lastTs > x);
 }
 
-function straddlesWindows(r: Rollup, b: ReportBounds): boolean {
+function straddlesWindows(r: Span, b: ReportBounds): boolean {
   return windowCuts(r, b).length > 0;
 }
 
 /** The one boundary inside `r` when there is exactly one and it is not the day's start. */
-function onlyCut(r: Rollup, b: ReportBounds): number | undefined {
+function onlyCut(r: Span, b: ReportBounds): number | undefined {
   const cuts = windowCuts(r, b);
   return cuts.length === 1 && !straddlesDay(r, b) ? cuts[0] : undefined;
 }
 
 /** Whether the day's start falls inside `r` (the day is [dayStart, until]). */
-function straddlesDay(r: Rollup, b: ReportBounds): boolean {
+function straddlesDay(r: Span, b: ReportBounds): boolean {
   return r.records > 0 && r.firstTs < b.dayStart && r.lastTs >= b.dayStart;
 }
 
@@ -179,11 +183,16 @@ function addWhole(acc: WindowAccumulator, r: Rollup): void {
 
 /** The window-side part of addWhole: the window or previous window, and the latest queue sample. */
 function addToWindows(acc: WindowAccumulator, r: Rollup): void {
+  addSpanToWindows(acc, r, () => r);
+}
+
+/** addToWindows by the records' span, their `rollup` asked for only when merged. */
+function addSpanToWindows(acc: WindowAccumulator, r: SummarySpan, rollup: () => Rollup): void {
   const b = acc.bounds;
   const t = r.firstTs;
   if (r.records === 0 || t > b.until) return;
-  if (t > b.from) acc.window.merge(r);
-  else if (acc.previous && b.previousFrom !== undefined && t > b.previousFrom) acc.previous.merge(r);
+  if (t > b.from) acc.window.merge(rollup());
+  else if (acc.previous && b.previousFrom !== undefined && t > b.previousFrom) acc.previous.merge(rollup());
   if (r.queueSamples > 0 && (r.lastQueueTs > acc.latestQueueTs || (r.lastQueueTs === acc.latestQueueTs && r.lastQueueDepth > acc.latestQueueDepth))) {
     acc.latestQueueTs = r.lastQueueTs;
     acc.latestQueueDepth = r.lastQueueDepth;
@@ -192,8 +201,16 @@ function addToWindows(acc: WindowAccumulator, r: Rollup): void {
 
 /** The day-side part of addWhole: today's token and cost sums, for records no boundary separates. */
 function addToDay(acc: WindowAccumulator, r: Rollup): void {
+  addSpanToDay(acc, r, () => r);
+}
+
+/** addToDay by the records' span, their `rollup` asked for only when they count. */
+function addSpanToDay(acc: WindowAccumulator, r: Span, rollup: () => Rollup): void {
   const b = acc.bounds;
-  if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) addDaySums(acc, { tokens: r.tokenSum, cost: r.costSum });
+  if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) {
+    const full = rollup();
+    addDaySums(acc, { tokens: full.tokenSum, cost: full.costSum });
+  }
 }
 
 function addDaySums(acc: WindowAccumulator, d: DaySums | undefined): void {

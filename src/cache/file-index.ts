@@ -47,6 +47,13 @@ export interface FileIndex {
 
 export interface FileSummary {
   rollup: Rollup;
+  /**
+   * Where the file's records lie in time, and its latest queue sample: what a report asks of
+   * every file, whether or not the file falls in its windows. A summary loaded from the cache
+   * answers it from a few bytes and decodes `rollup` and `days` only when asked for them (a
+   * directory's entry holds a summary per file: a month of hourly files is 720 of them).
+   */
+  readonly span: SummarySpan;
   first: number;
   last: number;
   /**
@@ -55,6 +62,9 @@ export interface FileSummary {
    */
   days: Map<number, DaySums>;
 }
+
+/** See FileSummary.span (a Rollup is one). */
+export type SummarySpan = Pick<Rollup, 'records' | 'firstTs' | 'lastTs' | 'queueSamples' | 'lastQueueTs' | 'lastQueueDepth'>;
 
 export interface DaySums {
   tokens: ExactSum;
@@ -89,7 +99,7 @@ export function summarize(index: FileIndex): FileSummary | undefined {
     if (m < first) first = m;
     if (m > last) last = m;
   }
-  return first === Infinity ? undefined : { rollup, first, last, days };
+  return first === Infinity ? undefined : { rollup, span: rollup, first, last, days };
 }
 
 function addDay(days: Map<number, DaySums>, day: number, tokens: ExactSum, cost: ExactSum): void {
@@ -114,14 +124,18 @@ export function summaryToJSON(s: FileSummary, typed = false): FileSummaryData {
 export function summaryFromJSON(d: FileSummaryData): FileSummary {
   const days = new Map<number, DaySums>();
   for (const [day, tokens, cost] of d.days) days.set(day, { tokens: ExactSum.fromJSON(tokens), cost: ExactSum.fromJSON(cost) });
-  return { rollup: Rollup.fromJSON(d.rollup), first: d.first, last: d.last, days };
+  const rollup = Rollup.fromJSON(d.rollup);
+  return { rollup, span: rollup, first: d.first, last: d.last, days };
 }
 
 /** The binary form of a summary (see stats/bytes.ts), which the cache keeps for every file. */
 export function encodeSummary(w: ByteWriter, s: FileSummary): void {
   w.f64(s.first);
   w.f64(s.last);
-  s.rollup.encode(w);
+  // The span first, at fixed places (see SavedSummary), then the whole rollup.
+  const r = s.rollup;
+  for (const x of [r.records, r.firstTs, r.lastTs, r.queueSamples, r.lastQueueTs, r.lastQueueDepth]) w.f64(x);
+  r.encode(w);
   w.u32(s.days.size);
   for (const [day, d] of s.days) {
     w.f64(day);
@@ -133,13 +147,71 @@ export function encodeSummary(w: ByteWriter, s: FileSummary): void {
 export function decodeSummary(r: ByteReader): FileSummary {
   const first = r.f64();
   const last = r.f64();
+  for (let i = 0; i < SPAN_FIELDS; i++) r.f64();
+  const { rollup, days } = decodeRollupAndDays(r);
+  return { rollup, span: rollup, first, last, days };
+}
+
+const SPAN_FIELDS = 6;
+
+function decodeRollupAndDays(r: ByteReader): { rollup: Rollup; days: Map<number, DaySums> } {
   const rollup = Rollup.decode(r);
   const days = new Map<number, DaySums>();
   for (let n = r.u32(); n > 0; n--) {
     const day = r.f64();
     days.set(day, { tokens: ExactSum.decode(r), cost: ExactSum.decode(r) });
   }
-  return { rollup, first, last, days };
+  return { rollup, days };
+}
+
+/**
+ * A summary as the cache saved it (encodeSummary's bytes): its minutes and span read at once
+ * from their fixed places, its rollup and day sums decoded on first use. `onDamage` turns a
+ * decoding failure (bytes that passed their checksum yet do not decode) into the caller's error.
+ */
+export class SavedSummary implements FileSummary {
+  first: number;
+  last: number;
+  private readonly saved: SummarySpan;
+  private decoded: { rollup: Rollup; days: Map<number, DaySums> } | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly onDamage: () => never,
+  ) {
+    if (bytes.length < 8 * (2 + SPAN_FIELDS)) onDamage();
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const f = (i: number) => v.getFloat64(8 * i, true);
+    this.first = f(0);
+    this.last = f(1);
+    this.saved = { records: f(2), firstTs: f(3), lastTs: f(4), queueSamples: f(5), lastQueueTs: f(6), lastQueueDepth: f(7) };
+  }
+
+  /** The saved span until the rollup is decoded, then the rollup itself (which may grow). */
+  get span(): SummarySpan {
+    return this.decoded?.rollup ?? this.saved;
+  }
+
+  get rollup(): Rollup {
+    return this.load().rollup;
+  }
+
+  get days(): Map<number, DaySums> {
+    return this.load().days;
+  }
+
+  private load(): { rollup: Rollup; days: Map<number, DaySums> } {
+    if (this.decoded === undefined) {
+      try {
+        const r = new ByteReader(this.bytes);
+        r.pos = 8 * (2 + SPAN_FIELDS);
+        this.decoded = decodeRollupAndDays(r);
+      } catch {
+        this.onDamage();
+      }
+    }
+    return this.decoded!;
+  }
 }
 
 /** The binary form of an index's minutes, in time order: [minute, from, to, late, rollup]. */
@@ -327,7 +399,7 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 13 since a file's line keeps the bytes before its offset (a truncation grown back past it is
+ * 14 since a summary starts with its span (decoded alone, the rest when used); 13 since a file's line keeps the bytes before its offset (a truncation grown back past it is
  * told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
  * kept one total of the directory instead; 10
  * since each file's minutes are stored as they are (not gzipped) with a checksum of their own,
@@ -340,4 +412,4 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 13, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 14, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

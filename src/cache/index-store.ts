@@ -5,7 +5,7 @@ import { PerfmonError } from '../errors.js';
 import { ByteReader, ByteWriter } from '../stats/bytes.js';
 import { Rollup } from '../stats/rollup.js';
 import { checksumText } from './checksum.js';
-import { decodeMinutes, decodeSummary, encodeMinutes, encodeSummary, INDEX_PARAMS, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
+import { decodeMinutes, encodeMinutes, encodeSummary, INDEX_PARAMS, SavedSummary, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
@@ -205,7 +205,10 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > minuteBytes || typeof f.minutesSum !== 'string') throw new Error('minutes out of range');
       if (!Number.isSafeInteger(sBytes) || sBytes < 0 || sBytes % 8 !== 0 || sumAt + sBytes > summaries.length) throw new Error('summary out of range');
       const summaryBlob = summaries.subarray(sumAt, sumAt + sBytes);
-      const summary = sBytes > 0 ? decodeSummary(new ByteReader(summaryBlob)) : undefined;
+      // Decoded when a window asks for more than its span (see SavedSummary): bytes that passed
+      // the head's checksum yet do not decode end the run as a damaged entry would (it retries
+      // without the entry).
+      const summary = sBytes > 0 ? new SavedSummary(summaryBlob, () => damaged('a damaged summary', top.dir)) : undefined;
       const minutes: BlobRef = { source, at: base + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
@@ -268,8 +271,13 @@ function readDecoded<T>(ref: BlobRef, decode: (bytes: Buffer) => T, what: string
     if (bytes === undefined) throw new Error('checksum');
     return decode(bytes);
   } catch {
-    throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds ${what}: run "perfmon cache clear", or use --no-cache`);
+    damaged(what, dir);
   }
+}
+
+/** Damage found in an entry after it loaded: the run restarts without the entry (readWindow). */
+function damaged(what: string, dir: string): never {
+  throw new PerfmonError('CACHE_CORRUPT', `the cache entry for ${dir} holds ${what}: run "perfmon cache clear", or use --no-cache`);
 }
 
 /**

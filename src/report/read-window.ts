@@ -123,7 +123,7 @@ async function indexFiles(files: readonly LogFile[], o: ReadWindowOptions, useEn
     }
   }
   // Each loaded entry's files as saved, in the order of its prefixes.
-  const loaded = [...entries.values()].map((e) => ({ entry: e, files: [...e.files].map(([name, c]) => ({ name, summary: c.summary?.rollup, prefix: c.prefix })) }));
+  const loaded = [...entries.values()].map((e) => ({ entry: e, files: [...e.files].map(([name, c]) => ({ name, summary: c.summary, prefix: c.prefix })) }));
   try {
     const r = await indexWith(files, o, entries);
     const saved: SavedFiles[] = [];
@@ -288,7 +288,7 @@ function newestTs(indexed: readonly IndexedFile[]): number | undefined {
   let newest = -Infinity;
   for (const f of indexed) {
     // A cached summary knows the file's newest ts without parsing its minutes.
-    const rollups = f.summary ? [f.summary.rollup] : [...f.index.minutes.values()].map((e) => e.rollup);
+    const rollups = f.summary ? [f.summary.span] : [...f.index.minutes.values()].map((e) => e.rollup);
     for (const r of rollups) if (r.records > 0 && r.lastTs > newest) newest = r.lastTs;
   }
   return newest === -Infinity ? undefined : newest;

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { answerWindow, straddles, type IndexedFile, type SavedFiles } from '../../src/cache/answer-window.js';
-import type { FileIndex } from '../../src/cache/file-index.js';
+import { encodeSummary, SavedSummary, type FileIndex } from '../../src/cache/file-index.js';
+import { ByteWriter } from '../../src/stats/bytes.js';
 import { reportBounds, WindowAccumulator, type ReportBounds } from '../../src/report/window-accumulator.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { rng } from '../helpers/rng.js';
@@ -185,15 +186,15 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
         }
         // As a cache entry saves them: two older files first (not in this run), then these six,
         // one of which has changed since (its saved summary is another's).
-        const older = [0, 1].map((k) => writeIndexed(dir, `old-${k}.ndjson`, halfHour(7_000 + k)).index.summary!.rollup);
+        const older = [0, 1].map((k) => writeIndexed(dir, `old-${k}.ndjson`, halfHour(7_000 + k)).index.summary!);
         const changed = seed % 6;
         const entry = [
           ...older.map((summary) => ({ file: undefined, summary })),
-          ...files.map((f, k) => (k === changed ? { file: undefined, summary: older[0] } : { file: f, summary: f.summary!.rollup })),
+          ...files.map((f, k) => (k === changed ? { file: undefined, summary: older[0] } : { file: f, summary: f.summary! })),
         ];
         const saved: SavedFiles = {
           files: entry,
-          prefix: (k) => entry.slice(0, k).reduce((r, x) => r.merge(x.summary!), new Rollup()),
+          prefix: (k) => entry.slice(0, k).reduce((r, x) => r.merge(x.summary!.rollup), new Rollup()),
         };
         const rand = rng(90_000 + seed);
         for (let w = 0; w < 5; w++) {
@@ -210,3 +211,40 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
   });
 });
 
+
+describe('answerWindow decodes only the saved summaries it merges', () => {
+  it('places files by their spans: those outside the windows and the day stay undecoded, and the answer is exact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfmon-lazy-'));
+    temps.push(dir);
+    const t0 = T('2026-11-26T18:00:00.000Z');
+    const files: IndexedFile[] = [];
+    const all: string[] = [];
+    // Twelve half-hour files up to 00:00 of the 27th, and one after it: a 30-minute window at
+    // 00:20 takes the last, its previous window the one before, the day only the last.
+    for (let k = 0; k < 13; k++) {
+      const lines = Array.from({ length: 40 }, (_, i) => {
+        const ts = new Date(t0 + k * 30 * 60_000 + i * 40_000 + (k === 12 ? 1 : 0)).toISOString();
+        return i % 10 === 0 ? JSON.stringify({ ts, type: 'queue', depth: k + i }) : JSON.stringify({ ts, stage: i % 2 ? 'classify' : 'total', durationMs: 10 + k + i, success: i % 7 !== 0, llmTokens: i });
+      });
+      const { path, index } = writeIndexed(dir, `app-${String(k).padStart(2, '0')}.ndjson`, lines);
+      const w = new ByteWriter();
+      encodeSummary(w, index.summary!);
+      files.push({ path, gzip: false, index, summary: new SavedSummary(w.bytes(), () => { throw new Error('damaged'); }) });
+      all.push(...lines);
+    }
+    const b = reportBounds(T('2026-11-27T00:20:00.000Z'), 30, true);
+    const decode = vi.spyOn(Rollup, 'decode');
+    try {
+      const got = await answerWindow(files, b);
+      expect(seen(got)).toEqual(seen(reference(all, b)));
+      // Three decodes, not thirteen: the file wholly in the window (merged), and the two the
+      // window's and the previous window's starts cut (each answered as its summary less the
+      // minutes on the cut's smaller side). The other ten are placed by their spans alone.
+      expect(decode).toHaveBeenCalledTimes(3);
+      // The latest queue sample came from a span, the day's tokens from the last file alone.
+      expect(got.latestQueueTs).toBe(Math.max(...all.filter((l) => l.includes('"queue"')).map((l) => Date.parse(JSON.parse(l).ts as string)).filter((t) => t <= b.until)));
+    } finally {
+      decode.mockRestore();
+    }
+  });
+});

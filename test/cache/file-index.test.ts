@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { appendIndex, emptyIndex, indexFromJSON, indexingSink, indexToJSON, minuteOf, type FileIndex } from '../../src/cache/file-index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { appendIndex, emptyIndex, encodeSummary, indexFromJSON, indexingSink, indexToJSON, minuteOf, SavedSummary, summarize, type FileIndex } from '../../src/cache/file-index.js';
+import { ByteWriter } from '../../src/stats/bytes.js';
+import { Rollup } from '../../src/stats/rollup.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { rng } from '../helpers/rng.js';
 
@@ -94,5 +96,49 @@ describe('a new minute\'s histograms start with the room the minute before neede
     expect(roomOf(index, minutes[1]!, 'classify')).toBe(first);
     expect(roomOf(index, minutes[2]!, 'classify')).toBe(first);
     expect(minutes.map((m) => index.minutes.get(m)!.rollup.sizeLike !== undefined)).toEqual([false, false, true]);
+  });
+});
+
+describe('SavedSummary: a summary as the cache saved it', () => {
+  function saved(seed: number) {
+    const index = indexOf(lines(seed, 2_000).text + `{"ts":"${new Date(M + 170_000).toISOString()}","type":"queue","depth":9}\n`);
+    const summary = summarize(index)!;
+    const w = new ByteWriter();
+    encodeSummary(w, summary);
+    return { summary, bytes: w.bytes() };
+  }
+
+  it('answers its span from its first bytes, decodes the rest once when asked, and then is its rollup', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const { summary, bytes } = saved(seed);
+      const decode = vi.spyOn(Rollup, 'decode');
+      try {
+        const s = new SavedSummary(bytes, () => {
+          throw new Error('damaged');
+        });
+        const r = summary.rollup;
+        expect({ ...s.span }).toEqual({ records: r.records, firstTs: r.firstTs, lastTs: r.lastTs, queueSamples: r.queueSamples, lastQueueTs: r.lastQueueTs, lastQueueDepth: r.lastQueueDepth });
+        expect([s.first, s.last]).toEqual([summary.first, summary.last]);
+        expect(decode).not.toHaveBeenCalled();
+        expect(s.rollup.toJSON()).toEqual(r.toJSON());
+        expect([...s.days].map(([d, x]) => [d, x.tokens.value, x.cost.value])).toEqual([...summary.days].map(([d, x]) => [d, x.tokens.value, x.cost.value]));
+        expect(decode).toHaveBeenCalledTimes(1);
+        // Decoded, its span is the rollup itself: it follows the rollup as appended lines grow it.
+        expect(s.span).toBe(s.rollup);
+      } finally {
+        decode.mockRestore();
+      }
+    }
+  });
+
+  it('calls onDamage for too few bytes, and for bytes that pass for a span but do not decode', () => {
+    const { bytes } = saved(1);
+    const damage = () => {
+      throw new Error('damaged');
+    };
+    expect(() => new SavedSummary(bytes.subarray(0, 40), damage)).toThrow('damaged');
+    const cut = new SavedSummary(bytes.subarray(0, 72), damage);
+    expect(cut.span.records).toBeGreaterThan(0);
+    expect(() => cut.rollup).toThrow('damaged');
   });
 });
