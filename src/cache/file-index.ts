@@ -165,8 +165,8 @@ function decodeRollupAndDays(r: ByteReader): { rollup: Rollup; days: Map<number,
 }
 
 /**
- * A summary as the cache saved it (encodeSummary's bytes): its minutes and span read at once
- * from their fixed places, its rollup and day sums decoded on first use. `onDamage` turns a
+ * A summary as the cache saved it (encodeSummary's bytes): its first and last minute and its
+ * span read at once from their fixed places, its rollup and day sums decoded on first use. `onDamage` turns a
  * decoding failure (bytes that passed their checksum yet do not decode) into the caller's error.
  */
 export class SavedSummary implements FileSummary {
@@ -399,8 +399,8 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 14 since a summary starts with its span (decoded alone, the rest when used); 13 since a file's line keeps the bytes before its offset (a truncation grown back past it is
- * told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
+ * 14 since a summary starts with its span (read alone, the rest decoded when used); 13 since a
+ * file's line keeps the bytes before its offset (a truncation grown back past it is told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
  * kept one total of the directory instead; 10
  * since each file's minutes are stored as they are (not gzipped) with a checksum of their own,
  * read only when used (the head and summaries under one checksum); 9 since summaries and minutes
