@@ -6,7 +6,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import type { DaySums, FileIndex, FileSummary, MinuteEntry, SummarySpan } from './file-index.js';
+import { spanOf, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type SummarySpan } from './file-index.js';
 import { readNearEdge } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
 
@@ -48,11 +48,11 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
     const cut = sum === undefined ? undefined : onlyCut(sum.span, bounds);
     if (sum !== undefined && cut !== undefined) minutes = answerLargerSide(acc, sum.rollup, minutes, cut);
     for (const [m, e] of minutes) {
-      if (!straddles(e.rollup, bounds)) {
+      if (!straddles(spanOf(e), bounds)) {
         addWhole(acc, e.rollup);
         continue;
       }
-      const x = f.gzip ? undefined : onlyCut(e.rollup, bounds);
+      const x = f.gzip ? undefined : onlyCut(spanOf(e), bounds);
       const near = x === undefined ? undefined : await readNearEdge(f.path, m, e, x, bounds, o.fastPath);
       if (near === undefined) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
       else {
@@ -126,7 +126,7 @@ function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<
   const after: Array<[number, MinuteEntry]> = [];
   const others: Array<[number, MinuteEntry]> = [];
   for (const me of minutes) {
-    const r = me[1].rollup;
+    const r = spanOf(me[1]);
     if (r.records > 0 && r.lastTs <= x) before.push(me);
     else if (r.records > 0 && r.firstTs > x) after.push(me);
     else others.push(me);
@@ -138,7 +138,17 @@ function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<
   const part = new Rollup();
   for (const [, e] of small) part.merge(e.rollup);
   for (const [, e] of others) part.merge(e.rollup);
-  const rest = Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
+  // The larger side as the file less those minutes (Rollup.without), none of its own minutes
+  // decoded; where that cannot be told (an extreme the part may share), from each of its minutes.
+  let first = Infinity;
+  let last = -Infinity;
+  for (const [, e] of large) {
+    const s = spanOf(e);
+    if (s.firstTs < first) first = s.firstTs;
+    if (s.lastTs > last) last = s.lastTs;
+  }
+  const partMinutes = new Set([...small, ...others].map(([m]) => m));
+  const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
   if (rest === undefined) return minutes;
   addWhole(acc, rest);
   return [...small, ...others].sort((a, b) => a[0] - b[0]);

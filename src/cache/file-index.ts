@@ -20,6 +20,9 @@ import { MINUTE_MS, Rollup, type RollupData } from '../stats/rollup.js';
 
 export interface MinuteEntry {
   rollup: Rollup;
+  /** When its records begin and end, where known without `rollup` (a minute the cache saved:
+   *  see SavedMinute); spanOf() gives it or the rollup. */
+  readonly span?: RecordSpan;
   /** Byte range [from, to) of the file (decompressed, for gzip) holding this minute's lines. */
   from: number;
   to: number;
@@ -61,6 +64,14 @@ export interface FileSummary {
    * a file that crosses midnight come from here, without its minutes.
    */
   days: Map<number, DaySums>;
+}
+
+/** How many records, from when to when (a Rollup is one). */
+export type RecordSpan = Pick<Rollup, 'records' | 'firstTs' | 'lastTs'>;
+
+/** A minute's span, read without decoding its rollup where the cache saved it. */
+export function spanOf(e: MinuteEntry): RecordSpan {
+  return e.span ?? e.rollup;
 }
 
 /** See FileSummary.span (a Rollup is one). */
@@ -214,7 +225,10 @@ export class SavedSummary implements FileSummary {
   }
 }
 
-/** The binary form of an index's minutes, in time order: [minute, from, to, late, rollup]. */
+/**
+ * The binary form of an index's minutes, in time order: [minute, from, to, late, the rollup's
+ * length, the rollup from an 8-byte boundary], so that a minute can be passed over undecoded.
+ */
 export function encodeMinutes(x: FileIndex): Buffer {
   const w = new ByteWriter();
   w.u32(x.minutes.size);
@@ -223,13 +237,23 @@ export function encodeMinutes(x: FileIndex): Buffer {
     w.f64(e.from);
     w.f64(e.to);
     w.f64(e.late);
+    const lengthAt = w.pos;
+    w.u32(0);
+    w.align(8);
+    const start = w.pos;
     e.rollup.encode(w);
+    w.u32At(lengthAt, w.pos - start);
   }
   return w.bytes();
 }
 
-/** Minutes as encodeMinutes wrote them; throws ByteFormError on bytes it did not write. */
-export function decodeMinutes(bytes: Uint8Array): Map<number, MinuteEntry> {
+/**
+ * Minutes as encodeMinutes wrote them, each rollup decoded when first used (SavedMinute); throws
+ * ByteFormError on bytes it did not write. `onDamage` is called for a rollup that does not decode.
+ */
+export function decodeMinutes(bytes: Uint8Array, onDamage: () => never = () => {
+  throw new ByteFormError('a minute that does not decode');
+}): Map<number, MinuteEntry> {
   const r = new ByteReader(bytes);
   const minutes = new Map<number, MinuteEntry>();
   for (let n = r.u32(); n > 0; n--) {
@@ -237,10 +261,50 @@ export function decodeMinutes(bytes: Uint8Array): Map<number, MinuteEntry> {
     const from = r.f64();
     const to = r.f64();
     const late = r.f64();
-    minutes.set(m, { rollup: Rollup.decode(r), from, to, late: late >= 0 ? late : Infinity });
+    const length = r.u32();
+    r.align(8);
+    const at = r.skip(length);
+    minutes.set(m, new SavedMinute(r.slice(at, length), from, to, late >= 0 ? late : Infinity, onDamage));
   }
   if (!r.done) throw new ByteFormError('bytes left after the minutes');
   return minutes;
+}
+
+/**
+ * A minute the cache saved: its span read at once from the first bytes of its rollup (records,
+ * first and last time), the rollup decoded when first used. A window that takes a file's
+ * minutes on one side of a cut as the file less the other side needs only the other side's.
+ */
+export class SavedMinute implements MinuteEntry {
+  private decoded: Rollup | undefined;
+  private readonly saved: RecordSpan;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    public from: number,
+    public to: number,
+    public late: number,
+    private readonly onDamage: () => never,
+  ) {
+    if (bytes.length < 24) onDamage();
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.saved = { records: v.getFloat64(0, true), firstTs: v.getFloat64(8, true), lastTs: v.getFloat64(16, true) };
+  }
+
+  get span(): RecordSpan {
+    return this.decoded ?? this.saved;
+  }
+
+  get rollup(): Rollup {
+    if (this.decoded === undefined) {
+      try {
+        this.decoded = Rollup.decode(new ByteReader(this.bytes));
+      } catch {
+        this.onDamage();
+      }
+    }
+    return this.decoded!;
+  }
 }
 
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
@@ -399,7 +463,8 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 14 since a summary starts with its span (read alone, the rest decoded when used); 13 since a
+ * 15 since a minute's rollup is preceded by its length (decoded when used, see SavedMinute); 14
+ * since a summary starts with its span (read alone, the rest decoded when used); 13 since a
  * file's line keeps the bytes before its offset (a truncation grown back past it is told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
  * kept one total of the directory instead; 10
  * since each file's minutes are stored as they are (not gzipped) with a checksum of their own,
@@ -412,4 +477,4 @@ export function indexFromJSON(d: FileIndexData): FileIndex {
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 14, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 15, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

@@ -292,7 +292,9 @@ export function verifyEntry(cacheDir: string, logDir: string): LoadResult {
       if (f.minutes === undefined) continue;
       const bytes = readBlob(f.minutes);
       if (bytes === undefined) return { entry: undefined, reason: 'corrupt' };
-      decodeMinutes(bytes);
+      // Every minute's rollup and the summary decoded too (a run decodes only those it uses).
+      for (const e of decodeMinutes(bytes).values()) void e.rollup;
+      void f.summary?.rollup;
       if (f.prefix !== undefined) readPrefix(f.prefix, r.entry.dir);
     }
   } catch {
@@ -419,7 +421,7 @@ function lazyIndex(f: SavedFile, ref: BlobRef, dir: string): FileIndex {
     lines: f.lines,
     malformed,
     get minutes() {
-      minutes ??= readDecoded(ref, decodeMinutes, 'damaged minutes', dir);
+      minutes ??= readDecoded(ref, (bytes) => decodeMinutes(bytes, () => damaged('damaged minutes', dir)), 'damaged minutes', dir);
       return minutes;
     },
     set minutes(m) {

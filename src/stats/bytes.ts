@@ -46,6 +46,11 @@ export class ByteWriter {
     while (this.pos % n !== 0) this.u8(0);
   }
 
+  /** Writes `x` over the u32 written at `at` (a length known only after what follows it). */
+  u32At(at: number, x: number): void {
+    this.view.setUint32(at, x, true);
+  }
+
   /** A string: its UTF-8 length, then its bytes. */
   str(s: string): void {
     const bytes = Buffer.from(s, 'utf8');
@@ -135,6 +140,19 @@ export class ByteReader {
 
   align(n: number): void {
     this.pos += (n - (this.pos % n)) % n;
+  }
+
+  /** The `n` bytes from `at` (a view; `at` from skip). */
+  slice(at: number, n: number): Uint8Array {
+    return this.bytes.subarray(at, at + n);
+  }
+
+  /** Passes over `n` bytes, returning where they start. */
+  skip(n: number): number {
+    this.need(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
   }
 
   str(): string {

@@ -182,8 +182,8 @@ export class Rollup {
     if (!stagesOk || !modelsOk) return undefined;
     if (!r.subtractCounts(whole, part)) return undefined;
     if (r.queueSamples === 0) return r.queueTotal.value === 0 ? r : undefined;
+    if (part.queueSamples > 0) return o.partMinutes === undefined ? undefined : queueWithoutMinutes(r, whole, o.partMinutes);
     // Queue samples in the rest only: their deepest, latest and per-minute depths are the whole's.
-    if (part.queueSamples > 0) return undefined;
     r.queueMax = whole.queueMax;
     r.lastQueueTs = whole.lastQueueTs;
     r.lastQueueDepth = whole.lastQueueDepth;
@@ -399,6 +399,32 @@ export interface WithoutOptions {
   extremes?: (kind: 'stage' | 'model', name: string) => { min: number; max: number } | undefined;
   /** Filled with the stages and models whose extremes the part may share with the rest. */
   ties?: Array<{ kind: 'stage' | 'model'; name: string }>;
+  /**
+   * The part is the records of these whole minutes (start, epoch ms), the rest none of theirs:
+   * then the rest's queue figures can be told even when both hold samples (its depths by minute
+   * are the whole's other minutes', its deepest the largest of those).
+   */
+  partMinutes?: ReadonlySet<number>;
+}
+
+/**
+ * The queue figures of `r`, the records of `whole` outside the minutes `partMinutes`, both holding
+ * queue samples: the depths of the whole's other minutes, the deepest of them, and the whole's
+ * latest sample unless it lies in the part. Undefined when that cannot be told.
+ */
+function queueWithoutMinutes(r: Rollup, whole: Rollup, partMinutes: ReadonlySet<number>): Rollup | undefined {
+  if (partMinutes.has(Math.floor(whole.lastQueueTs / MINUTE_MS) * MINUTE_MS)) return undefined;
+  let deepest = -Infinity;
+  for (const [minute, depth] of whole.depthByMinute) {
+    if (partMinutes.has(minute)) continue;
+    r.depthByMinute.set(minute, depth);
+    if (depth > deepest) deepest = depth;
+  }
+  if (deepest === -Infinity) return undefined;
+  r.queueMax = deepest;
+  r.lastQueueTs = whole.lastQueueTs;
+  r.lastQueueDepth = whole.lastQueueDepth;
+  return r;
 }
 
 /**

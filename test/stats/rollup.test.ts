@@ -466,6 +466,38 @@ describe('Rollup.without', () => {
     expect(Rollup.without(rollupOf(more), rollupOf([more[0]!, more[2]!]), { first: T0 + 2, last: T0 + 5 })).toBeUndefined();
   });
 
+  it('with the part whole minutes, tells the rest\'s queue figures when both hold samples (500 random files split by minute)', () => {
+    let told = 0;
+    for (let trial = 0; trial < 500; trial++) {
+      const rand = rng(31_000 + trial);
+      const minutes = 3 + Math.floor(rand() * 12);
+      const records: MetricRecord[] = [];
+      for (let k = 0; k < minutes; k++) {
+        for (const r of minuteRecords(10 + Math.floor(rand() * 80), trial * 100 + k, trial % 3 === 0)) records.push({ ...r, ts: r.ts + k * MINUTE_MS });
+        if (rand() < 0.7) records.push(queue(T0 + k * MINUTE_MS + Math.floor(rand() * MINUTE_MS), Math.floor(rand() * 50)));
+      }
+      const minuteOf = (r: MetricRecord) => Math.floor(r.ts / MINUTE_MS) * MINUTE_MS;
+      // The part: a run of minutes at the start or the end (a cut near one end of a file).
+      const n = 1 + Math.floor(rand() * 2);
+      const partMinutes = new Set(Array.from({ length: n }, (_, i) => T0 + (trial % 2 === 0 ? i : minutes - 1 - i) * MINUTE_MS));
+      const part = records.filter((r) => partMinutes.has(minuteOf(r)));
+      const rest = records.filter((r) => !partMinutes.has(minuteOf(r)));
+      if (rest.length === 0) continue;
+      const got = Rollup.without(rollupOf(records), rollupOf(part), { first: Math.min(...rest.map((r) => r.ts)), last: Math.max(...rest.map((r) => r.ts)), partMinutes });
+      if (got === undefined) continue;
+      told++;
+      const want = rollupOf(rest);
+      expect(summary(got), `trial ${trial}`).toEqual(summary(want));
+      expect([...got.depthByMinute].sort((a, b) => a[0] - b[0]), `trial ${trial}`).toEqual([...want.depthByMinute].sort((a, b) => a[0] - b[0]));
+    }
+    // Not a test that passes by always declining.
+    expect(told).toBeGreaterThan(80);
+    // The whole's latest sample in the part: the rest's latest is not known from the two.
+    const q = [queue(T0 + 1, 3), stage(T0 + 2, 'total', 1), queue(T0 + MINUTE_MS + 5, 4), stage(T0 + MINUTE_MS + 6, 'total', 2)];
+    expect(Rollup.without(rollupOf(q), rollupOf(q.slice(2)), { first: T0 + 1, last: T0 + 2, partMinutes: new Set([T0 + MINUTE_MS]) })).toBeUndefined();
+    expect(summary(Rollup.without(rollupOf(q), rollupOf(q.slice(0, 2)), { first: T0 + MINUTE_MS + 5, last: T0 + MINUTE_MS + 6, partMinutes: new Set([T0]) })!)).toEqual(summary(rollupOf(q.slice(2))));
+  });
+
   it('declines when an llm record without duration or failure may be left, or both sides hold queue samples', () => {
     const bare = [llm(T0 + 1, 'm', { durationMs: undefined }), llm(T0 + 2, 'm', { durationMs: undefined })];
     expect(Rollup.without(rollupOf(bare), rollupOf(bare.slice(0, 1)), { first: T0 + 2, last: T0 + 2 })).toBeUndefined();
