@@ -6,7 +6,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import { spanOf, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type SummarySpan } from './file-index.js';
+import { spanOf, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type RecordSpan, type SummarySpan } from './file-index.js';
 import { readNearEdge } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
 
@@ -154,34 +154,31 @@ function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<
   return [...small, ...others].sort((a, b) => a[0] - b[0]);
 }
 
-/** When a set of records begins and ends (a Rollup or a summary's span). */
-type Span = Pick<SummarySpan, 'records' | 'firstTs' | 'lastTs'>;
-
 /** Whether a boundary falls between the first and the last record of `r`. */
-export function straddles(r: Span, b: ReportBounds): boolean {
+export function straddles(r: RecordSpan, b: ReportBounds): boolean {
   return straddlesWindows(r, b) || straddlesDay(r, b);
 }
 
 /** The window's, the previous window's and `until`'s boundaries that fall inside `r`. */
-function windowCuts(r: Span, b: ReportBounds): number[] {
+function windowCuts(r: RecordSpan, b: ReportBounds): number[] {
   if (r.records === 0) return [];
   // The window, the previous window and `until` are (x, y] ranges.
   const bounds = b.previousFrom === undefined ? [b.until, b.from] : [b.until, b.from, b.previousFrom];
   return bounds.filter((x) => r.firstTs <= x && r.lastTs > x);
 }
 
-function straddlesWindows(r: Span, b: ReportBounds): boolean {
+function straddlesWindows(r: RecordSpan, b: ReportBounds): boolean {
   return windowCuts(r, b).length > 0;
 }
 
 /** The one boundary inside `r` when there is exactly one and it is not the day's start. */
-function onlyCut(r: Span, b: ReportBounds): number | undefined {
+function onlyCut(r: RecordSpan, b: ReportBounds): number | undefined {
   const cuts = windowCuts(r, b);
   return cuts.length === 1 && !straddlesDay(r, b) ? cuts[0] : undefined;
 }
 
 /** Whether the day's start falls inside `r` (the day is [dayStart, until]). */
-function straddlesDay(r: Span, b: ReportBounds): boolean {
+function straddlesDay(r: RecordSpan, b: ReportBounds): boolean {
   return r.records > 0 && r.firstTs < b.dayStart && r.lastTs >= b.dayStart;
 }
 
@@ -215,7 +212,7 @@ function addToDay(acc: WindowAccumulator, r: Rollup): void {
 }
 
 /** addToDay by the records' span, their `rollup` asked for only when they count. */
-function addSpanToDay(acc: WindowAccumulator, r: Span, rollup: () => Rollup): void {
+function addSpanToDay(acc: WindowAccumulator, r: RecordSpan, rollup: () => Rollup): void {
   const b = acc.bounds;
   if (r.records > 0 && r.firstTs >= b.dayStart && r.firstTs <= b.until) {
     const full = rollup();

@@ -75,7 +75,7 @@ export function spanOf(e: MinuteEntry): RecordSpan {
 }
 
 /** See FileSummary.span (a Rollup is one). */
-export type SummarySpan = Pick<Rollup, 'records' | 'firstTs' | 'lastTs' | 'queueSamples' | 'lastQueueTs' | 'lastQueueDepth'>;
+export type SummarySpan = RecordSpan & Pick<Rollup, 'queueSamples' | 'lastQueueTs' | 'lastQueueDepth'>;
 
 export interface DaySums {
   tokens: ExactSum;
