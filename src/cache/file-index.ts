@@ -155,25 +155,8 @@ export function encodeSummary(w: ByteWriter, s: FileSummary): void {
   }
 }
 
-export function decodeSummary(r: ByteReader): FileSummary {
-  const first = r.f64();
-  const last = r.f64();
-  for (let i = 0; i < SPAN_FIELDS; i++) r.f64();
-  const { rollup, days } = decodeRollupAndDays(r);
-  return { rollup, span: rollup, first, last, days };
-}
-
+/** Fields of a saved summary before its rollup: its first and last minute, then its span. */
 const SPAN_FIELDS = 6;
-
-function decodeRollupAndDays(r: ByteReader): { rollup: Rollup; days: Map<number, DaySums> } {
-  const rollup = Rollup.decode(r);
-  const days = new Map<number, DaySums>();
-  for (let n = r.u32(); n > 0; n--) {
-    const day = r.f64();
-    days.set(day, { tokens: ExactSum.decode(r), cost: ExactSum.decode(r) });
-  }
-  return { rollup, days };
-}
 
 /**
  * A summary as the cache saved it (encodeSummary's bytes): its first and last minute and its
@@ -216,7 +199,13 @@ export class SavedSummary implements FileSummary {
       try {
         const r = new ByteReader(this.bytes);
         r.pos = 8 * (2 + SPAN_FIELDS);
-        this.decoded = decodeRollupAndDays(r);
+        const rollup = Rollup.decode(r);
+        const days = new Map<number, DaySums>();
+        for (let n = r.u32(); n > 0; n--) {
+          const day = r.f64();
+          days.set(day, { tokens: ExactSum.decode(r), cost: ExactSum.decode(r) });
+        }
+        this.decoded = { rollup, days };
       } catch {
         this.onDamage();
       }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { decodeMinutes, decodeSummary, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, summarize, type FileIndex } from '../../src/cache/file-index.js';
+import { decodeMinutes, emptyIndex, indexingSink, indexToJSON, INDEX_PARAMS, SavedSummary, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { ByteReader } from '../../src/stats/bytes.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { checksumText } from '../../src/cache/checksum.js';
@@ -170,9 +170,11 @@ describe('saveEntry / loadEntry', () => {
     const want = [...entry.files.values()][0]!.index;
     // After the head, the file's summary in binary: the merge of its minutes.
     expect(file.summaryBytes).toBe(summaryBytes);
-    const summary = decodeSummary(new ByteReader(new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes))));
+    const summary = new SavedSummary(new Uint8Array(body.subarray(headBytes, headBytes + summaryBytes)), () => {
+      throw new Error('damaged summary');
+    });
     expect(JSON.stringify(summary.rollup)).toBe(JSON.stringify(summarize(want)!.rollup));
-    // The file's minutes: binary [minute, from, to, late, rollup], after the summaries, with
+    // The file's minutes: binary [minute, from, to, late, length, rollup], after the summaries, with
     // their checksum in the file's line.
     const from = headBytes + summaryBytes;
     const bytes = body.subarray(from, from + file.minutesBytes);
