@@ -45,8 +45,8 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       continue;
     }
     let minutes = [...f.index.minutes].sort((a, b) => a[0] - b[0]);
-    const cut = sum === undefined ? undefined : onlyCut(sum.span, bounds);
-    if (sum !== undefined && cut !== undefined) minutes = answerLargerSide(acc, sum.rollup, minutes, cut);
+    const cuts = sum === undefined || straddlesDay(sum.span, bounds) ? [] : windowCuts(sum.span, bounds);
+    if (sum !== undefined && cuts.length > 0) minutes = answerLargestGroup(acc, sum.rollup, minutes, cuts);
     for (const [m, e] of minutes) {
       if (!straddles(spanOf(e), bounds)) {
         addWhole(acc, e.rollup);
@@ -114,32 +114,43 @@ function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[],
 }
 
 /**
- * A file that one boundary `x` cuts: the minutes on the side of `x` that holds more of them are
- * answered at once, as the file's summary less the other minutes (those on the smaller side and
- * the one `x` cuts), their first and last times, extremes and queue maxima read from each minute
- * (Rollup.restOf): no boundary separates them, so together they land where each would. A window's
- * start falls anywhere in an hourly file, so this saves, on average, half of the file's merges.
- * Returns the minutes still to answer one by one: all of them when restOf cannot tell the rest.
+ * A file that window boundaries cut (not the day's start): its minutes fall into groups, those
+ * between two cuts (or a cut and the file's edge), and the minutes a cut falls inside. The largest
+ * group is answered at once, as the file's summary less every other minute, its first and last
+ * times read from its minutes' spans (Rollup.without; where that cannot be told, Rollup.restOf
+ * from each of its minutes); each other group is merged once and answered as one rollup, no
+ * boundary separating its minutes. A window's start falls anywhere in an hourly file, so this
+ * saves, on average, half of the file's merges, and most of them when the window and the previous
+ * window both start in it (a 30-minute window's last hour). Returns the minutes still to answer
+ * one by one: the cut ones, or all of them when the largest group cannot be told so.
  */
-function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<[number, MinuteEntry]>, x: number): Array<[number, MinuteEntry]> {
-  const before: Array<[number, MinuteEntry]> = [];
-  const after: Array<[number, MinuteEntry]> = [];
-  const others: Array<[number, MinuteEntry]> = [];
+function answerLargestGroup(acc: WindowAccumulator, whole: Rollup, minutes: Array<[number, MinuteEntry]>, cuts: readonly number[]): Array<[number, MinuteEntry]> {
+  const groups: Array<Array<[number, MinuteEntry]>> = Array.from({ length: cuts.length + 1 }, () => []);
+  const cutMinutes: Array<[number, MinuteEntry]> = [];
   for (const me of minutes) {
     const r = spanOf(me[1]);
-    if (r.records > 0 && r.lastTs <= x) before.push(me);
-    else if (r.records > 0 && r.firstTs > x) after.push(me);
-    else others.push(me);
+    if (r.records === 0 || cuts.some((x) => r.firstTs <= x && r.lastTs > x)) cutMinutes.push(me);
+    // A minute no cut falls inside lies wholly after as many cuts as its first record does.
+    else groups[cuts.reduce((k, x) => (x < r.firstTs ? k + 1 : k), 0)]!.push(me);
   }
-  const [small, large] = before.length <= after.length ? [before, after] : [after, before];
-  // The smaller side's minutes are merged twice (into the part, then answered): worth it only
-  // when that is fewer merges than the larger side's.
-  if (2 * small.length + others.length >= large.length) return minutes;
+  const large = groups.reduce((a, b) => (b.length > a.length ? b : a));
+  // Against answering each minute (a decode and a merge), the other groups' minutes cost the
+  // same merges, plus two per group (it is answered, and taken into the part subtracted), the cut
+  // minutes one each (into the part), and the subtraction about two: worth it when the largest
+  // group's merges and decodes saved are more.
+  let extra = cutMinutes.length + 2;
+  for (const g of groups) if (g !== large && g.length > 0) extra += 2;
+  if (2 * large.length <= extra) return minutes;
   const part = new Rollup();
-  for (const [, e] of small) part.merge(e.rollup);
-  for (const [, e] of others) part.merge(e.rollup);
-  // The larger side as the file less those minutes (Rollup.without), none of its own minutes
-  // decoded; where that cannot be told (an extreme the part may share), from each of its minutes.
+  const answered: Rollup[] = [];
+  for (const g of groups) {
+    if (g === large || g.length === 0) continue;
+    const together = new Rollup();
+    for (const [, e] of g) together.merge(e.rollup);
+    part.merge(together);
+    answered.push(together);
+  }
+  for (const [, e] of cutMinutes) part.merge(e.rollup);
   let first = Infinity;
   let last = -Infinity;
   for (const [, e] of large) {
@@ -147,11 +158,13 @@ function answerLargerSide(acc: WindowAccumulator, whole: Rollup, minutes: Array<
     if (s.firstTs < first) first = s.firstTs;
     if (s.lastTs > last) last = s.lastTs;
   }
-  const partMinutes = new Set([...small, ...others].map(([m]) => m));
+  const largeMinutes = new Set(large.map(([m]) => m));
+  const partMinutes = new Set(minutes.filter(([m]) => !largeMinutes.has(m)).map(([m]) => m));
   const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
   if (rest === undefined) return minutes;
   addWhole(acc, rest);
-  return [...small, ...others].sort((a, b) => a[0] - b[0]);
+  for (const r of answered) addWhole(acc, r);
+  return cutMinutes;
 }
 
 /** Whether a boundary falls between the first and the last record of `r`. */

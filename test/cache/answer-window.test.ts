@@ -182,6 +182,48 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
     expect(answered).toBeGreaterThan(20);
   });
 
+  it('answers a file the window and the previous window both start in by groups of minutes: the largest never merged, exactly (30 logs)', async () => {
+    for (let seed = 0; seed < 30; seed++) {
+      // An hour of lines, a little out of order; a window of 30 or 25 minutes ending after it, its
+      // start and the previous window's both inside it (three groups around the two cut minutes,
+      // the largest between them).
+      const rand = rng(5_000 + seed);
+      const lines = Array.from({ length: 900 }, (_, i) => {
+        const ts = new Date(START + Math.floor((i / 900) * 60 * 60_000 + rand() * 3_000)).toISOString();
+        return rand() < 0.1
+          ? JSON.stringify({ ts, type: 'queue', depth: Math.floor(rand() * 40) })
+          : JSON.stringify({ ts, stage: ['total', 'classify'][i % 2], durationMs: Math.round(rand() * 2_000), success: rand() > 0.1, llmTokens: i % 7 });
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-groups-'));
+      temps.push(dir);
+      const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
+      const minutes = seed % 2 === 0 ? 30 : 25;
+      const b = reportBounds(START + 70 * 60_000 + 30_000 + Math.floor(rand() * 20_000), minutes, true);
+      const minuteRollups = new Map([...index.minutes].map(([m, e]) => [e.rollup, m]));
+      // Which minutes' rollups get merged (into a window, a group or the part subtracted).
+      const merged = new Set<number>();
+      const realMerge = Rollup.prototype.merge;
+      Rollup.prototype.merge = function (o: Rollup) {
+        const m = minuteRollups.get(o);
+        if (m !== undefined) merged.add(m);
+        return realMerge.call(this, o);
+      };
+      let got: WindowAccumulator;
+      try {
+        got = await answerWindow([{ path, gzip: false, index, summary: index.summary }], b);
+      } finally {
+        Rollup.prototype.merge = realMerge;
+      }
+      expect(seen(got), `seed ${seed}`).toEqual(seen(reference(lines, b)));
+      // The minutes between the two starts (the largest group, 18 or more of them) are answered
+      // as the file less the others: none is merged. Minute by minute, all of the file's would be.
+      const between = [...index.minutes.keys()].filter((m) => m > b.previousFrom! && m + 60_000 <= b.from);
+      expect(between.length).toBeGreaterThanOrEqual(18);
+      expect(between.filter((m) => merged.has(m))).toEqual([]);
+      expect(merged.size).toBeLessThan(index.minutes.size - 15);
+    }
+  });
+
   it('answers a run of files wholly inside the window from two prefixes less the run\'s other files, exactly (40 directories × 5 windows)', async () => {
     // The subtractions whose rest is files' summaries (not a file's minutes).
     const fileSummaries = new Set<Rollup>();
