@@ -54,18 +54,6 @@ const lazyChildProcess = {
   },
 };
 
-// perfmon decides colour itself (src/cli/text.ts: a TTY, NO_COLOR, FORCE_COLOR) and gives every
-// Chalk it makes its level, so chalk's own detection, which loads node:tty and node:os and looks
-// at the terminal when chalk loads (≈ 4 ms of every run), is never used: a stand-in that finds
-// no colour.
-const noColorDetection = {
-  name: 'no-color-detection',
-  setup(b) {
-    b.onResolve({ filter: /^#supports-color$/ }, () => ({ path: 'supports-color', namespace: 'perfmon-stand-in' }));
-    b.onLoad({ filter: /.*/, namespace: 'perfmon-stand-in' }, () => ({ contents: 'export default { stdout: false, stderr: false };', loader: 'js' }));
-  },
-};
-
 await build({
   ...commonJs,
   entryPoints: { main: 'dist/cli/main.js' },
@@ -77,10 +65,9 @@ await build({
       },
     },
     lazyChildProcess,
-    noColorDetection,
   ],
 });
-await build({ ...commonJs, entryPoints: { 'run-watch': 'dist/cli/run-watch.js', serve: 'dist/serve/server.js' }, plugins: [noColorDetection] });
+await build({ ...commonJs, entryPoints: { 'run-watch': 'dist/cli/run-watch.js', serve: 'dist/serve/server.js' } });
 // The worker is CommonJS too (dist/bundle/package.json says so for its .js name, which the CLI
 // bundle's worker URL points at): a worker started on an ES module spent ≈ 30 ms more in Node's
 // ES module loader before reading a byte.

@@ -1,4 +1,4 @@
-import type { ChalkInstance } from 'chalk';
+import type { Colors } from './colors.js';
 import { loadConfig, resolveDirs, type LoadedConfig } from '../config.js';
 import { colorFor } from './text.js';
 
@@ -27,7 +27,7 @@ export function resolveCommon(io: CliIO, o: CommonOptions): LoadedConfig & { dir
   return { ...loaded, dirs: resolveDirs(o.dir, io.env) };
 }
 
-export function stdoutColor(io: CliIO): ChalkInstance {
+export function stdoutColor(io: CliIO): Colors {
   return colorFor(io.stdout, io.env);
 }
 

@@ -1,16 +1,16 @@
 import Table from 'cli-table3';
-import type { ChalkInstance } from 'chalk';
+import type { Colors } from './colors.js';
 import type { Evaluation } from '../detect/detect-issues.js';
 import type { Check, Issue, Severity } from '../detect/types.js';
 import type { PerformanceReport } from '../report/types.js';
 import { fixed, printable, shortTime, windowLabel } from './text.js';
 
-export function severityColor(c: ChalkInstance, s: Severity): (t: string) => string {
+export function severityColor(c: Colors, s: Severity): (t: string) => string {
   return s === 'critical' ? c.red.bold : s === 'warning' ? c.yellow : c.cyan;
 }
 
 /** Issues as a table, or "no issues" with every figure that was checked. */
-export function formatIssues(e: Evaluation, r: PerformanceReport, c: ChalkInstance): string {
+export function formatIssues(e: Evaluation, r: PerformanceReport, c: Colors): string {
   const head = c.bold(`perfmon issues — ${windowLabel(r.timeWindowMinutes)} window`) + c.dim(` (${shortTime(r.window.from)} → ${shortTime(r.window.until)})`);
   const out = [head, ''];
   if (e.issues.length === 0) {
@@ -30,7 +30,7 @@ export function formatIssues(e: Evaluation, r: PerformanceReport, c: ChalkInstan
   return out.join('\n') + '\n';
 }
 
-function checkLine(ch: Check, c: ChalkInstance): string {
+function checkLine(ch: Check, c: Colors): string {
   const mark = ch.status === 'ok' ? c.green('ok  ') : ch.status === 'firing' ? c.red('FIRE') : c.dim('skip');
   if (ch.status === 'skipped') return `${mark} ${ch.label}: ${c.dim(ch.skipped ?? 'not evaluated')}`;
   return `${mark} ${ch.label}: ${value(ch.currentValue, ch.unit)} (threshold ${value(ch.threshold, ch.unit)})`;

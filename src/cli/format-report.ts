@@ -1,10 +1,10 @@
 import Table from 'cli-table3';
-import type { ChalkInstance } from 'chalk';
+import type { Colors } from './colors.js';
 import type { PerformanceReport, StageBreakdown } from '../report/types.js';
 import { fixed, int, ms, pct, printable, shortTime, usd, windowLabel } from './text.js';
 
 /** The table view of a report: headline figures, the per-stage table, malformed lines. */
-export function formatReport(r: PerformanceReport, c: ChalkInstance): string {
+export function formatReport(r: PerformanceReport, c: Colors): string {
   const out: string[] = [];
   out.push(
     c.bold(`perfmon report — ${windowLabel(r.timeWindowMinutes)} window`) +
@@ -49,7 +49,7 @@ export function formatReport(r: PerformanceReport, c: ChalkInstance): string {
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }
 
-function breakdownTable(label: string, rows: Record<string, StageBreakdown>, c: ChalkInstance): string {
+function breakdownTable(label: string, rows: Record<string, StageBreakdown>, c: Colors): string {
   const table = new Table({
     head: [label, 'count', 'avg', 'p50', 'p95', 'p99', 'max', 'errors'].map((h) => c.bold(h)),
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
@@ -64,18 +64,18 @@ function breakdownTable(label: string, rows: Record<string, StageBreakdown>, c: 
   return table.toString() + '\n';
 }
 
-function colorRate(c: ChalkInstance, rate: number, failed: number): string {
+function colorRate(c: Colors, rate: number, failed: number): string {
   const text = pct(rate);
   return failed === 0 ? c.green(text) : c.red(text);
 }
 
-function cacheLine(r: PerformanceReport, c: ChalkInstance): string {
+function cacheLine(r: PerformanceReport, c: Colors): string {
   const e = r.cacheEfficiency;
   if (e.totalRequests === 0) return c.dim('no records with cacheHit');
   return `${pct(e.hitRate)} (${int(e.cacheHits)} hits / ${int(e.totalRequests)} requests)`;
 }
 
-function tokensToday(r: PerformanceReport, c: ChalkInstance): string {
+function tokensToday(r: PerformanceReport, c: Colors): string {
   const u = r.tokenUsage;
   const share = pct(u.percentOfLimit);
   const colored = u.percentOfLimit > 95 ? c.red(share) : u.percentOfLimit > 80 ? c.yellow(share) : share;

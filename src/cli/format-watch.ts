@@ -1,4 +1,4 @@
-import type { ChalkInstance } from 'chalk';
+import type { Colors } from './colors.js';
 import type { Issue } from '../detect/types.js';
 import type { PerformanceReport } from '../report/types.js';
 import type { IssueTransition } from '../watch/issue-tracker.js';
@@ -30,7 +30,7 @@ export function downsample(series: LiveSnapshot['series'], width: number): Array
 }
 
 /** The periodic summary, in the spirit of the original monitor's log block. */
-export function formatSummary(r: PerformanceReport, issues: readonly Issue[], c: ChalkInstance): string {
+export function formatSummary(r: PerformanceReport, issues: readonly Issue[], c: Colors): string {
   const u = r.tokenUsage;
   const stages = Object.entries(r.stageBreakdown)
     .map(([name, s]) => `${printable(name, 30)} ${ms(s.averageDuration)}`)
@@ -48,7 +48,7 @@ export function formatSummary(r: PerformanceReport, issues: readonly Issue[], c:
 }
 
 /** One line announcing an issue that appeared, changed or cleared. */
-export function formatTransition(t: IssueTransition, c: ChalkInstance): string {
+export function formatTransition(t: IssueTransition, c: Colors): string {
   const i = t.issue;
   const time = shortTime(new Date(t.at).toISOString());
   if (t.kind === 'cleared') return `${c.green('▼ cleared')} [${time}] ${i.category}: ${printable(i.message, 300)}\n`;
@@ -65,7 +65,7 @@ export interface ScreenOptions {
 }
 
 /** The live TTY screen as a string: a pure function of the snapshot, so tests render it directly. */
-export function renderScreen(s: LiveSnapshot, o: ScreenOptions, c: ChalkInstance): string {
+export function renderScreen(s: LiveSnapshot, o: ScreenOptions, c: Colors): string {
   const r = s.report;
   const w = Math.max(40, o.width);
   const out: string[] = [];

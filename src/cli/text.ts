@@ -1,17 +1,17 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { colors, type Colors } from './colors.js';
 import { thousands } from '../thousands.js';
 
 /**
  * Colour only on a TTY, never with NO_COLOR (https://no-color.org) or TERM=dumb; FORCE_COLOR
  * forces it (for tests and `less -R`).
  */
-export function colorFor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): ChalkInstance {
+export function colorFor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): Colors {
   const force = env.FORCE_COLOR;
   let on: boolean;
   if (force !== undefined && force !== '') on = force !== '0' && force !== 'false';
   else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') on = false;
   else on = stream.isTTY === true && env.TERM !== 'dumb';
-  return new Chalk({ level: on ? 1 : 0 });
+  return colors(on);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Chalk } from 'chalk';
+import { colors } from '../../src/cli/colors.js';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures', 'sample');
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
-const plain = new Chalk({ level: 0 });
-const colour = new Chalk({ level: 1 });
+const plain = colors(false);
+const colour = colors(true);
 // eslint-disable-next-line no-control-regex
 const SGR = /\x1b\[[0-9;]*m/g;
 const BLOCKS = '▁▂▃▄▅▆▇█';
