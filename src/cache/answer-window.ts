@@ -45,11 +45,12 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       continue;
     }
     let minutes = [...f.index.minutes].sort((a, b) => a[0] - b[0]);
+    const idle = idleIn(bounds, sum?.span);
     const cuts = sum === undefined || straddlesDay(sum.span, bounds) ? [] : windowCuts(sum.span, bounds);
-    if (sum !== undefined && cuts.length > 0) minutes = answerLargestGroup(acc, sum.rollup, minutes, cuts);
+    if (sum !== undefined && cuts.length > 0) minutes = answerLargestGroup(acc, sum, minutes, cuts, idle);
     for (const [m, e] of minutes) {
       if (!straddles(spanOf(e), bounds)) {
-        addWhole(acc, e.rollup);
+        if (!idle(spanOf(e))) addWhole(acc, e.rollup);
         continue;
       }
       const x = f.gzip ? undefined : onlyCut(spanOf(e), bounds);
@@ -114,17 +115,33 @@ function addWholeFiles(acc: WindowAccumulator, inWindow: readonly IndexedFile[],
 }
 
 /**
- * A file that window boundaries cut (not the day's start): its minutes fall into groups, those
- * between two cuts (or a cut and the file's edge), and the minutes a cut falls inside. The largest
- * group is answered at once, as the file's summary less every other minute, its first and last
- * times read from its minutes' spans (Rollup.without; where that cannot be told, Rollup.restOf
- * from each of its minutes); each other group is merged once and answered as one rollup, no
- * boundary separating its minutes. A window's start falls anywhere in an hourly file, so this
- * saves, on average, half of the file's merges, and most of them when the window and the previous
- * window both start in it (a 30-minute window's last hour). Returns the minutes still to answer
- * one by one: the cut ones, or all of them when the largest group cannot be told so.
+ * Whether records of a span, in a file whose summary's span is `file`, can change nothing the
+ * windows answer: they all lie after `until`, or before every range (the window, the previous
+ * window, the day) and before the file's latest queue sample at or before `until` (so not the
+ * latest sample either: that one is answered wherever it lies). Such minutes are neither decoded
+ * nor merged. Without the file's summary, none is idle.
  */
-function answerLargestGroup(acc: WindowAccumulator, whole: Rollup, minutes: Array<[number, MinuteEntry]>, cuts: readonly number[]): Array<[number, MinuteEntry]> {
+function idleIn(b: ReportBounds, file: SummarySpan | undefined): (r: RecordSpan) => boolean {
+  // Samples after which a minute cannot hold the latest one: none in the file, or the file's
+  // latest if it counts; else no minute is known not to.
+  const queueAfter = file === undefined ? -Infinity : file.queueSamples === 0 ? Infinity : file.lastQueueTs <= b.until ? file.lastQueueTs : -Infinity;
+  const first = b.previousFrom ?? b.from;
+  return (r) => r.records === 0 || r.firstTs > b.until || (r.lastTs <= first && r.lastTs < b.dayStart && r.lastTs < queueAfter);
+}
+
+/**
+ * A file that window boundaries cut (not the day's start): its minutes fall into groups, those
+ * between two cuts (or a cut and the file's edge), and the minutes a cut falls inside. Groups no
+ * range holds (`idle`) are left out. The largest other group is answered at once, as the file's
+ * summary less every other minute, its first and last times read from its minutes' spans
+ * (Rollup.without; where that cannot be told, Rollup.restOf from each of its minutes); each other
+ * group is merged once and answered as one rollup, no boundary separating its minutes. That pays
+ * when the minutes it leaves undecoded outnumber those it merges only to subtract them (the idle
+ * ones among them): the day's first file, cut by the window's start a little after its first
+ * minute, or an hour both the window and the previous window start in. Returns the minutes still
+ * to answer one by one: the cut ones, or all of them (the caller skips the idle ones).
+ */
+function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: Array<[number, MinuteEntry]>, cuts: readonly number[], idle: (r: RecordSpan) => boolean): Array<[number, MinuteEntry]> {
   const groups: Array<Array<[number, MinuteEntry]>> = Array.from({ length: cuts.length + 1 }, () => []);
   const cutMinutes: Array<[number, MinuteEntry]> = [];
   for (const me of minutes) {
@@ -133,18 +150,24 @@ function answerLargestGroup(acc: WindowAccumulator, whole: Rollup, minutes: Arra
     // A minute no cut falls inside lies wholly after as many cuts as its first record does.
     else groups[cuts.reduce((k, x) => (x < r.firstTs ? k + 1 : k), 0)]!.push(me);
   }
-  const large = groups.reduce((a, b) => (b.length > a.length ? b : a));
-  // Against answering each minute (a decode and a merge), the other groups' minutes cost the
-  // same merges, plus two per group (it is answered, and taken into the part subtracted), the cut
-  // minutes one each (into the part), and the subtraction about two: worth it when the largest
-  // group's merges and decodes saved are more.
-  let extra = cutMinutes.length + 2;
-  for (const g of groups) if (g !== large && g.length > 0) extra += 2;
-  if (2 * large.length <= extra) return minutes;
+  const isIdle = (g: ReadonlyArray<[number, MinuteEntry]>) => g.every(([, e]) => idle(spanOf(e)));
+  const used = groups.filter((g) => !isIdle(g));
+  if (used.length === 0) return minutes;
+  const large = used.reduce((a, b) => (b.length > a.length ? b : a));
+  // Against answering each used minute (a decode and a merge), the subtraction merges the idle
+  // groups' minutes and the cut ones into the part subtracted, each other used group twice more
+  // (answered, and into the part), and costs about one more for the file's summary and itself.
+  let extra = cutMinutes.length + 1;
+  for (const g of groups) if (g !== large) extra += isIdle(g) ? g.length : g.length > 0 ? 1 : 0;
+  if (extra >= large.length) return minutes;
   const part = new Rollup();
   const answered: Rollup[] = [];
   for (const g of groups) {
-    if (g === large || g.length === 0) continue;
+    if (g === large) continue;
+    if (isIdle(g)) {
+      for (const [, e] of g) part.merge(e.rollup);
+      continue;
+    }
     const together = new Rollup();
     for (const [, e] of g) together.merge(e.rollup);
     part.merge(together);
@@ -160,6 +183,7 @@ function answerLargestGroup(acc: WindowAccumulator, whole: Rollup, minutes: Arra
   }
   const largeMinutes = new Set(large.map(([m]) => m));
   const partMinutes = new Set(minutes.filter(([m]) => !largeMinutes.has(m)).map(([m]) => m));
+  const whole = file.rollup;
   const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
   if (rest === undefined) return minutes;
   addWhole(acc, rest);

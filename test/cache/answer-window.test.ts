@@ -224,6 +224,70 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
     }
   });
 
+  it('neither decodes nor merges minutes no range holds, and answers exactly (200 windows over hours before midnight)', async () => {
+    // The last hour of the 26th, windows ending up to half an hour either side of midnight: once
+    // the day asked about is the 27th, minutes before the earliest range start count only for the
+    // latest queue sample, and not at all before the file's latest one.
+    const HOUR = T('2026-11-26T23:00:00.000Z');
+    let fromUsedAlone = 0;
+    let afterMidnight = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const rand = rng(11_000 + seed);
+      // Queue samples through the hour, or only in its first part (then the minutes after the
+      // last sample are not idle: one of them may hold nothing later, the sample must be found).
+      const samplesUntil = seed % 3 === 0 ? 0.3 : 1;
+      const lines = Array.from({ length: 600 }, (_, i) => {
+        const at = (i / 600) * 60 * 60_000;
+        const ts = new Date(HOUR + Math.floor(at + rand() * 2_000)).toISOString();
+        return rand() < 0.08 && at < samplesUntil * 60 * 60_000
+          ? JSON.stringify({ ts, type: 'queue', depth: Math.floor(rand() * 90) })
+          : JSON.stringify({ ts, stage: ['total', 'classify'][i % 2], durationMs: Math.round(rand() * 900), success: rand() > 0.1, llmTokens: i % 5 });
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-idle-'));
+      temps.push(dir);
+      const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
+      // Minutes whose rollup says when it is read (their spans are known without it, as saved).
+      const touched = new Set<number>();
+      const watched: FileIndex = {
+        ...index,
+        minutes: new Map(
+          [...index.minutes].map(([m, e]) => {
+            const r = e.rollup;
+            return [m, { from: e.from, to: e.to, late: e.late, span: { records: r.records, firstTs: r.firstTs, lastTs: r.lastTs }, get rollup() {
+              touched.add(m);
+              return r;
+            } }];
+          }),
+        ),
+      };
+      for (let w = 0; w < 5; w++) {
+        touched.clear();
+        // The window ends inside the hour or after it, with or without the previous window.
+        const until = HOUR + Math.floor((0.5 + rand()) * 60 * 60_000);
+        if (until >= HOUR + 60 * 60_000) afterMidnight++;
+        const b = reportBounds(until, 5 + Math.floor(rand() * 30), w % 2 === 0);
+        let summaryRead = false;
+        const summary = { ...index.summary!, get rollup() {
+          summaryRead = true;
+          return index.summary!.rollup;
+        } };
+        const got = await answerWindow([{ path, gzip: false, index: watched, summary }], b);
+        expect(seen(got), `seed ${seed}, window ${w}`).toEqual(seen(reference(lines, b)));
+        // A file a boundary cuts, answered from the minutes the ranges hold alone: none before
+        // them read, and not the file's summary (nothing subtracted from it).
+        const first = b.previousFrom ?? b.from;
+        const before = [...index.minutes.keys()].filter((m) => m + 60_000 <= first);
+        const span = index.summary!.span;
+        const cut = [b.until, b.from, b.previousFrom].some((x) => x !== undefined && span.firstTs <= x && span.lastTs > x);
+        if (cut && !summaryRead && before.length > 10 && before.every((m) => !touched.has(m))) fromUsedAlone++;
+      }
+    }
+    // Not a test that passes by never taking it (each cut file was answered by a subtraction from
+    // its summary, or from every minute, before).
+    expect(afterMidnight).toBeGreaterThan(80);
+    expect(fromUsedAlone).toBeGreaterThan(20);
+  });
+
   it('answers a run of files wholly inside the window from two prefixes less the run\'s other files, exactly (40 directories × 5 windows)', async () => {
     // The subtractions whose rest is files' summaries (not a file's minutes).
     const fileSummaries = new Set<Rollup>();
@@ -294,10 +358,12 @@ describe('answerWindow decodes only the saved summaries it merges', () => {
     try {
       const got = await answerWindow(files, b);
       expect(seen(got)).toEqual(seen(reference(all, b)));
-      // Three decodes, not thirteen: the file wholly in the window (merged), and the two the
-      // window's and the previous window's starts cut (each answered as its summary less the
-      // minutes on the cut's smaller side). The other ten are placed by their spans alone.
-      expect(decode).toHaveBeenCalledTimes(3);
+      // Two decodes, not thirteen: the file wholly in the window (merged), and the one the
+      // window's start cuts (answered as its summary less the minutes on the cut's smaller side).
+      // The file the previous window's start cuts is answered from its minutes after the cut:
+      // those before it lie outside every range, before the file's latest queue sample, so they
+      // are neither decoded nor subtracted. The other ten are placed by their spans alone.
+      expect(decode).toHaveBeenCalledTimes(2);
       // The latest queue sample came from a span, the day's tokens from the last file alone.
       expect(got.latestQueueTs).toBe(Math.max(...all.filter((l) => l.includes('"queue"')).map((l) => Date.parse(JSON.parse(l).ts as string)).filter((t) => t <= b.until)));
     } finally {
