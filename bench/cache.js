@@ -64,7 +64,7 @@ try {
       window30.push(run(home, '30m').wall);
       // The same window ending at a time of day, as a run at `now` gets it: its start, the
       // previous window's and its end each fall inside a minute, which is re-read (the day's
-      // last record, `latest`, lies 3.4 s past a minute's start, so the runs above cut minutes
+      // last record, `latest`, lies 4.2 s past a minute's start, so the runs above cut minutes
       // near their edges and re-read only a few seconds of lines).
       windowMid.push(run(home, '30m', MID_MINUTE_UNTIL).wall);
     }

@@ -150,21 +150,21 @@ function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: 
     // A minute no cut falls inside lies wholly after as many cuts as its first record does.
     else groups[cuts.reduce((k, x) => (x < r.firstTs ? k + 1 : k), 0)]!.push(me);
   }
-  const isIdle = (g: ReadonlyArray<[number, MinuteEntry]>) => g.every(([, e]) => idle(spanOf(e)));
-  const used = groups.filter((g) => !isIdle(g));
+  const idleGroups = new Set(groups.filter((g) => g.every(([, e]) => idle(spanOf(e)))));
+  const used = groups.filter((g) => !idleGroups.has(g));
   if (used.length === 0) return minutes;
   const large = used.reduce((a, b) => (b.length > a.length ? b : a));
   // Against answering each used minute (a decode and a merge), the subtraction merges the idle
   // groups' minutes and the cut ones into the part subtracted, each other used group twice more
   // (answered, and into the part), and costs about one more for the file's summary and itself.
   let extra = cutMinutes.length + 1;
-  for (const g of groups) if (g !== large) extra += isIdle(g) ? g.length : g.length > 0 ? 1 : 0;
+  for (const g of groups) if (g !== large) extra += idleGroups.has(g) ? g.length : g.length > 0 ? 1 : 0;
   if (extra >= large.length) return minutes;
   const part = new Rollup();
   const answered: Rollup[] = [];
   for (const g of groups) {
     if (g === large) continue;
-    if (isIdle(g)) {
+    if (idleGroups.has(g)) {
       for (const [, e] of g) part.merge(e.rollup);
       continue;
     }
