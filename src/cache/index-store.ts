@@ -50,9 +50,9 @@ export interface CachedFile extends FileIdentity {
   /** Set when loaded: the merge of this file's saved summary and those of the files before it in
    *  the entry (readPrefix). */
   prefix?: BlobRef;
-  /** Set when loaded: the file's line of the head as read, the identity it holds, and the
-   *  summary's bytes as read. */
-  saved?: { line: string; identity: FileIdentity; summaryBlob: Uint8Array };
+  /** Set when loaded: the file's line of the head as read, the identity it holds, the summary's
+   *  bytes as read, and the file's place among the entry's files. */
+  saved?: { line: string; identity: FileIdentity; summaryBlob: Uint8Array; position: number };
 }
 
 export interface CacheEntry {
@@ -213,7 +213,7 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       at += bytes;
       sumAt += sBytes;
       const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '' };
-      files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob } });
+      files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob, position: i - 1 } });
     }
     for (const r of prefixRefs) r.at += base + at;
     if (at + prefixAt !== minuteBytes || sumAt !== summaries.length) throw new Error('bytes left over');
@@ -316,8 +316,15 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
   const blobs: Uint8Array[] = [];
   const summaries: Uint8Array[] = [];
   const lines: string[] = [];
-  const prefix = new Rollup();
-  const prefixes: Uint8Array[] = [];
+  const prefixes: Array<{ bytes: Uint8Array; sum: string }> = [];
+  // While the files so far are the saved entry's first ones, unchanged and in its order, each
+  // one's saved prefix is still its prefix: copied as read, its checksum with it (as minutes are),
+  // not merged and encoded again — a run after new lines in the newest file re-encodes one prefix,
+  // not the day's. From the first file that differs, the prefix is merged on from the last copied.
+  let copying = true;
+  let lastCopied: BlobRef | undefined;
+  let prefix: Rollup | undefined;
+  const written: Array<FileSummary | undefined> = [];
   for (const [name, f] of [...entry.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // An unchanged file's minutes, summary and line are written back as they were read, not
     // re-encoded (the line only while the file's identity is the one it holds).
@@ -326,28 +333,42 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
     // the line's checksum goes with them, so damage is still found when they are read. Under a
     // new line, which gets a new checksum, they are checked first.
     const blob = f.minutes !== undefined ? readBlob(f.minutes, !keep) : encodeMinutes(f.index);
-    if (blob === undefined) continue;
+    if (blob === undefined) {
+      copying = false;
+      continue;
+    }
     const fileSummary = f.summary ?? summarize(f.index);
     const summary = keep ? f.saved!.summaryBlob : encodedSummary(fileSummary);
     lines.push(keep ? f.saved!.line : JSON.stringify([name, saved(f, blob, summary.length)]));
     blobs.push(blob);
     summaries.push(summary);
+    written.push(fileSummary);
+    copying &&= keep && f.prefix !== undefined && f.saved!.position === prefixes.length;
+    const copied = copying ? readBlob(f.prefix!, false) : undefined;
+    if (copied !== undefined) {
+      prefixes.push({ bytes: copied, sum: f.prefix!.sum });
+      lastCopied = f.prefix;
+      continue;
+    }
+    copying = false;
+    prefix ??= prefixBefore(lastCopied, written.slice(0, -1), entry.dir);
     if (fileSummary !== undefined) prefix.merge(fileSummary.rollup);
     // Rollup.restOf takes depths by minute (like every maximum) from the files themselves, not
     // from the prefixes it subtracts: a prefix need not carry them (a day's would be 1,440).
     prefix.depthByMinute.clear();
     const w = new ByteWriter();
     prefix.encode(w);
-    prefixes.push(w.bytes());
+    const bytes = w.bytes();
+    prefixes.push({ bytes, sum: checksumText(bytes) });
   }
-  const top: EntryTop = { dir: resolve(entry.dir), params: INDEX_PARAMS, prefixes: prefixes.map((b) => [b.length, checksumText(b)]) };
+  const top: EntryTop = { dir: resolve(entry.dir), params: INDEX_PARAMS, prefixes: prefixes.map((p) => [p.bytes.length, p.sum]) };
   lines.unshift(JSON.stringify(top));
   let text = lines.join('\n');
   // Spaces to a multiple of 8 bytes: the summaries that follow start aligned (see readEntry).
   text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
   const front = Buffer.concat([Buffer.from(text, 'utf8'), ...summaries]);
   const headBytes = Buffer.byteLength(text);
-  blobs.push(...prefixes);
+  blobs.push(...prefixes.map((p) => p.bytes));
   const minuteBytes = blobs.reduce((n, b) => n + b.length, 0);
   const header = Buffer.from(`${MAGIC} ${INDEX_PARAMS.version} ${checksumText(front)} ${headBytes} ${front.length - headBytes} ${minuteBytes}\n`, 'latin1');
   const target = entryPath(cacheDir, entry.dir);
@@ -370,6 +391,23 @@ export function saveEntry(cacheDir: string, entry: CacheEntry): void {
     }
     throw e;
   }
+}
+
+/**
+ * The merge of the files' summaries before the first whose prefix is not copied: the last copied
+ * prefix as saved, or (when that no longer reads back as saved) the summaries merged anew.
+ */
+function prefixBefore(lastCopied: BlobRef | undefined, before: ReadonlyArray<FileSummary | undefined>, dir: string): Rollup {
+  if (lastCopied !== undefined) {
+    try {
+      return readPrefix(lastCopied, dir);
+    } catch {
+      // damaged since it was read: merged from the summaries below
+    }
+  }
+  const prefix = new Rollup();
+  for (const s of before) if (s !== undefined) prefix.merge(s.rollup);
+  return prefix;
 }
 
 /** A summary's binary form, padded to a multiple of 8 bytes (none: no bytes). */

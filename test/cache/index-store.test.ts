@@ -207,6 +207,44 @@ describe('saveEntry / loadEntry', () => {
     }
   });
 
+  it('a save after new lines in the newest file copies the prefixes of the files before it as saved, and merges on from the last of them', () => {
+    const { logDir, cacheDir, entry } = sample();
+    const [name, f] = [...entry.files][0]!;
+    const hours = ['11', '12', '13', '14'];
+    for (const hour of hours) {
+      const later = sampleLines().replaceAll('2026-11-27T10:', `2026-11-27T${hour}:`);
+      entry.files.set(name.replace('-10.', `-${hour}.`), { ...f, ino: f.ino + Number(hour), index: indexOf(join(logDir, name), later) });
+    }
+    saveEntry(cacheDir, entry);
+    const loaded = load(cacheDir, logDir).entry!;
+    // The newest file grew: a new index and size (as a run that read its new lines leaves it).
+    const newest = name.replace('-10.', '-14.');
+    const grown = sampleLines().replaceAll('2026-11-27T10:', '2026-11-27T14:') + sampleLines().replaceAll('2026-11-27T10:', '2026-11-27T14:').replaceAll('T14:0', 'T14:3');
+    const old = loaded.files.get(newest)!;
+    loaded.files.set(newest, { ...old, size: old.size + 1, summary: undefined, minutes: undefined, index: indexOf(join(logDir, name), grown) });
+    const realDecode = Rollup.decode;
+    let decodes = 0;
+    Rollup.decode = (r) => {
+      decodes++;
+      return realDecode(r);
+    };
+    try {
+      saveEntry(cacheDir, loaded);
+    } finally {
+      Rollup.decode = realDecode;
+    }
+    // One decode: the prefix of the file before the newest. The four unchanged files' summaries
+    // are not decoded and merged again (four decodes before).
+    expect(decodes).toBe(1);
+    const again = load(cacheDir, logDir).entry!;
+    const want = new Rollup();
+    for (const [n, c] of [...again.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      want.merge(c.summary!.rollup);
+      expect(prefixView(readPrefix(c.prefix!, logDir)), n).toEqual(prefixView(want));
+    }
+    expect(again.files.get(newest)!.summary!.rollup.records).toBe(summarize(indexOf(join(logDir, name), grown))!.rollup.records);
+  });
+
   it('a save copies damaged minutes under their old checksum (still found when read), and leaves out a damaged file that needs a new line', () => {
     const { logDir, cacheDir, entry } = sample();
     saveEntry(cacheDir, entry);
