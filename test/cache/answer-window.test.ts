@@ -57,7 +57,9 @@ describe('answerWindow reads only what a boundary really cuts', () => {
     return { ...writeIndexed(dir, 'app.ndjson', lines), lines };
   }
 
-  const json = (a: WindowAccumulator) => JSON.stringify({ w: a.window.toJSON(), p: a.previous?.toJSON(), t: a.dayTokens, c: a.dayCost });
+  // Stages and models by name: the order a rollup first met them in is no part of an answer.
+  const byName = (d: ReturnType<Rollup['toJSON']>) => ({ ...d, stages: Object.fromEntries(Object.entries(d.stages).sort()), models: Object.fromEntries(Object.entries(d.models).sort()) });
+  const json = (a: WindowAccumulator) => JSON.stringify({ w: byName(a.window.toJSON()), p: a.previous && byName(a.previous.toJSON()), t: a.dayTokens, c: a.dayCost });
 
   // Minute 10:00 holds records at :10 and :20 only; the window starts at 10:00:30.
   const isos = ['2026-11-27T09:59:50.000Z', '2026-11-27T10:00:10.000Z', '2026-11-27T10:00:20.000Z', '2026-11-27T10:01:10.000Z', '2026-11-27T10:02:00.000Z'];
