@@ -62,10 +62,11 @@ try {
       bare.push(nodeStart());
       // Issue 6's windowed report, answered from the index: the last 30 minutes (today's tokens too).
       window30.push(run(home, '30m').wall);
-      // The same window ending at a time of day, as a run at `now` gets it: its start and its
-      // end each fall inside a minute, which is re-read whole (the day's
-      // last record, `latest`, lies 4.2 s past a minute's start, so the runs above cut minutes
-      // near their edges and re-read only a few seconds of lines).
+      // The same window ending at a time of day: its start falls anywhere in a minute, as a cron
+      // job's at `now` does, and (the end being inside the day's data here) so does its end; a
+      // minute cut in its middle is re-read whole. (The day's last record, `latest`, lies 4.2 s
+      // past a minute's start, so the runs above cut minutes near their edges and re-read only a
+      // few seconds of lines.)
       windowMid.push(run(home, '30m', MID_MINUTE_UNTIL).wall);
     }
     let text = '';
