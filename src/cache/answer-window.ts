@@ -7,6 +7,7 @@ import { WindowAccumulator, type ReportBounds } from '../report/window-accumulat
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
 import { spanOf, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type RecordSpan, type SummarySpan } from './file-index.js';
+import { readCountingSide } from './read-counting-side.js';
 import { readNearEdge } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
 
@@ -54,12 +55,7 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
         continue;
       }
       const x = f.gzip ? undefined : onlyCut(spanOf(e), bounds);
-      const near = x === undefined ? undefined : await readNearEdge(f.path, m, e, x, bounds, o.fastPath);
-      if (near === undefined) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
-      else {
-        acc.merge(near.parsed);
-        if (near.rest !== undefined) addWhole(acc, near.rest);
-      }
+      if (x === undefined || !(await answerCut(acc, f.path, m, e, x, o.fastPath))) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
     }
   }
   addWholeFiles(acc, inWindow, o.saved ?? []);
@@ -237,10 +233,48 @@ function addSpanToWindows(acc: WindowAccumulator, r: SummarySpan, rollup: () => 
   if (r.records === 0 || t > b.until) return;
   if (t > b.from) acc.window.merge(rollup());
   else if (acc.previous && b.previousFrom !== undefined && t > b.previousFrom) acc.previous.merge(rollup());
+  addQueue(acc, r);
+}
+
+/** The latest queue sample of records at or before `until`. */
+function addQueue(acc: WindowAccumulator, r: SummarySpan): void {
   if (r.queueSamples > 0 && (r.lastQueueTs > acc.latestQueueTs || (r.lastQueueTs === acc.latestQueueTs && r.lastQueueDepth > acc.latestQueueDepth))) {
     acc.latestQueueTs = r.lastQueueTs;
     acc.latestQueueDepth = r.lastQueueDepth;
   }
+}
+
+/**
+ * A minute one boundary `x` cuts, answered without parsing all its lines where that can be done:
+ * only the side that counts (readCountingSide), or only the side near the minute's edge
+ * (readNearEdge), whichever parses less. Returns false when neither applies.
+ */
+async function answerCut(acc: WindowAccumulator, path: string, m: number, e: MinuteEntry, x: number, fastPath?: boolean): Promise<boolean> {
+  const r = spanOf(e);
+  const b = acc.bounds;
+  // The share of the minute's time on the side that would count, if one side does not.
+  const counting = (x === b.until ? x - r.firstTs : r.lastTs - x) / (r.lastTs - r.firstTs);
+  const countingSide = () => {
+    const side = readCountingSide(path, m, e, x, b, fastPath);
+    if (side === undefined) return false;
+    acc.merge(side.parsed);
+    if (side.dayFromRollup) addDayAndQueue(acc, e.rollup);
+    return true;
+  };
+  if (counting <= 0.5 && countingSide()) return true;
+  const near = await readNearEdge(path, m, e, x, b, fastPath);
+  if (near !== undefined) {
+    acc.merge(near.parsed);
+    if (near.rest !== undefined) addWhole(acc, near.rest);
+    return true;
+  }
+  return counting > 0.5 && countingSide();
+}
+
+/** A minute's day sums and latest queue sample (its window side answered apart, see readCountingSide). */
+function addDayAndQueue(acc: WindowAccumulator, r: Rollup): void {
+  addToDay(acc, r);
+  addQueue(acc, r);
 }
 
 /** The day-side part of addWhole: today's token and cost sums, for records no boundary separates. */

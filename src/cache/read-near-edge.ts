@@ -20,7 +20,7 @@ export interface NearEdge {
 /** The share of a cut minute's time on the cut's nearer side below which readNearEdge applies. */
 export const NEAR_EDGE = 0.1;
 /** A minute's byte range larger than this (its lines far apart) is re-read as usual. */
-const NEAR_EDGE_MAX_BYTES = 8 * 1024 * 1024;
+export const NEAR_EDGE_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * A minute that one boundary `x` cuts close to its first or last record: parses only the lines on
@@ -171,7 +171,7 @@ export async function readNearEdge(path: string, m: number, e: MinuteEntry, x: n
 }
 
 /** The bytes [from, to) of a plain file, or undefined when it is shorter now. */
-function readBytes(path: string, from: number, to: number): Buffer | undefined {
+export function readBytes(path: string, from: number, to: number): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -193,7 +193,7 @@ function readBytes(path: string, from: number, to: number): Buffer | undefined {
 }
 
 /** The record of one line (a copy: readers reuse theirs), or undefined if it is not one. */
-function parseOne(bytes: Buffer, start: number, end: number, path: string, fastPath?: boolean): MetricRecord | undefined {
+export function parseOne(bytes: Buffer, start: number, end: number, path: string, fastPath?: boolean): MetricRecord | undefined {
   let out: MetricRecord | undefined;
   recordLineSink(path, (rec) => (out = { ...rec }), new MalformedLog(), { fastPath, ids: false }).line(bytes, start, end, 0);
   return out;
