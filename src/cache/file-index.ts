@@ -172,6 +172,7 @@ export class SavedSummary implements FileSummary {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly onDamage: () => never,
+    private readonly copyable = false,
   ) {
     if (bytes.length < 8 * (2 + SPAN_FIELDS)) onDamage();
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -230,7 +231,9 @@ export function encodeMinutes(x: FileIndex): Buffer {
     w.u32(0);
     w.align(8);
     const start = w.pos;
-    e.rollup.encode(w);
+    const raw = e instanceof SavedMinute ? e.undecodedCopy : undefined;
+    if (raw !== undefined) w.raw(raw);
+    else e.rollup.encode(w);
     w.u32At(lengthAt, w.pos - start);
   }
   return w.bytes();
@@ -239,10 +242,16 @@ export function encodeMinutes(x: FileIndex): Buffer {
 /**
  * Minutes as encodeMinutes wrote them, each rollup decoded when first used (SavedMinute); throws
  * ByteFormError on bytes it did not write. `onDamage` is called for a rollup that does not decode.
+ * `copyable`: the bytes were just encoded in this process (a worker's), so encodeMinutes may copy
+ * a minute still undecoded as it is; bytes read from a file are decoded first, which checks them.
  */
-export function decodeMinutes(bytes: Uint8Array, onDamage: () => never = () => {
-  throw new ByteFormError('a minute that does not decode');
-}): Map<number, MinuteEntry> {
+export function decodeMinutes(
+  bytes: Uint8Array,
+  onDamage: () => never = () => {
+    throw new ByteFormError('a minute that does not decode');
+  },
+  copyable = false,
+): Map<number, MinuteEntry> {
   const r = new ByteReader(bytes);
   const minutes = new Map<number, MinuteEntry>();
   for (let n = r.u32(); n > 0; n--) {
@@ -253,7 +262,7 @@ export function decodeMinutes(bytes: Uint8Array, onDamage: () => never = () => {
     const length = r.u32();
     r.align(8);
     const at = r.skip(length);
-    minutes.set(m, new SavedMinute(r.slice(at, length), from, to, late >= 0 ? late : Infinity, onDamage));
+    minutes.set(m, new SavedMinute(r.slice(at, length), from, to, late >= 0 ? late : Infinity, onDamage, copyable));
   }
   if (!r.done) throw new ByteFormError('bytes left after the minutes');
   return minutes;
@@ -274,6 +283,7 @@ export class SavedMinute implements MinuteEntry {
     public to: number,
     public late: number,
     private readonly onDamage: () => never,
+    private readonly copyable = false,
   ) {
     if (bytes.length < 24) onDamage();
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -282,6 +292,11 @@ export class SavedMinute implements MinuteEntry {
 
   get span(): RecordSpan {
     return this.decoded ?? this.saved;
+  }
+
+  /** The rollup's bytes, when they may be copied as they are: copyable, and not decoded (and so not changed). */
+  get undecodedCopy(): Uint8Array | undefined {
+    return this.copyable && this.decoded === undefined ? this.bytes : undefined;
   }
 
   get rollup(): Rollup {

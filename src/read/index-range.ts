@@ -15,7 +15,9 @@ export interface RangeTask {
 /** A task's result: the index fragment of its lines, as plain data (structured-cloned back). */
 export interface RangeResult {
   id: number;
+  /** The fragment without its minutes, which are `minutes`, as encodeMinutes writes them. */
   fragment: FileIndexData;
+  minutes: Uint8Array;
   /** The fragment's minutes merged (computed here, in parallel, instead of on the main thread). */
   summary: FileSummaryData | null;
   error?: string;

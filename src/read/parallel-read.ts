@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { appendIndex, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
+import { appendIndex, decodeMinutes, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
 
@@ -149,6 +149,7 @@ function workerDone(w: import('node:worker_threads').Worker, tasks: readonly Ran
 
 function fragmentOf(r: RangeResult): FileIndex {
   const frag = indexFromJSON(r.fragment);
+  frag.minutes = decodeMinutes(r.minutes, undefined, true);
   if (r.summary) frag.summary = summaryFromJSON(r.summary);
   return frag;
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { indexToJSON, summaryToJSON } from '../cache/file-index.js';
+import { encodeMinutes, indexToJSON, summaryToJSON } from '../cache/file-index.js';
 import { indexRange, type RangeResult } from './index-range.js';
 import type { WorkerInput } from './parallel-read.js';
 
@@ -15,7 +15,10 @@ async function run(): Promise<void> {
     try {
       const frag = await indexRange(t);
       const summary = frag.summary ? summaryToJSON(frag.summary, true) : null;
-      parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag, true, true), summary } satisfies RangeResult);
+      // Minutes in the cache's binary form, in a buffer of their own (a message copies a view's
+      // whole buffer): the main thread decodes only those a window cuts or fragments share.
+      const minutes = new Uint8Array(encodeMinutes(frag));
+      parentPort!.postMessage({ id: t.id, fragment: indexToJSON(frag, false, true), minutes, summary } satisfies RangeResult);
     } catch (e) {
       parentPort!.postMessage({ id: t.id, error: (e as Error).message } as Partial<RangeResult>);
       return;

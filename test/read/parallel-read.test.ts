@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMinutes, encodeMinutes, SavedMinute, type FileIndex } from '../../src/cache/file-index.js';
 import { indexJobs, planRanges } from '../../src/read/parallel-read.js';
 import { readRange } from '../../src/read/read-range.js';
 import { generateReport } from '../../src/report/generate-report.js';
@@ -97,6 +98,40 @@ describe('parallel reading', () => {
         { path: file, from: 0, bytes: 2 << 20, gzip: false },
       ];
       await expect(indexJobs(jobs, { threads: 3, fastPath: true, forceParallel: true })).rejects.toThrow(`cannot read ${dir}: EISDIR`);
+    }
+  });
+
+  it('a worker\'s minutes arrive encoded and undecoded, and a save copies them as they are, equal to one thread\'s', async () => {
+    // Eight copies of the log (≈ 21 MB): enough ranges that the worker, started after this
+    // thread has begun reading, takes some.
+    const copies = mkdtempSync(join(tmpdir(), 'perfmon-parallel-copies-'));
+    try {
+      const jobs = Array.from({ length: 8 }, (_, k) => {
+        const path = join(copies, `perfmon-20261127-0${k}.ndjson`);
+        copyFileSync(join(dir, 'perfmon-20261127-09.ndjson'), path);
+        return { path, from: 0, bytes: statSync(path).size, gzip: false };
+      });
+      const two = await indexJobs(jobs, { threads: 2, fastPath: true, forceParallel: true });
+      const one = await indexJobs(jobs, { threads: 1, fastPath: true });
+      const undecoded = (x: FileIndex) => [...x.minutes.values()].filter((e) => e instanceof SavedMinute && e.undecodedCopy !== undefined).length;
+      const fromWorker = jobs.reduce((n, j) => n + undecoded(two.get(j.path)!), 0);
+      expect(fromWorker).toBeGreaterThan(0);
+      // Names sorted: the order stages were first seen in is no part of a minute.
+      const canonical = (x: FileIndex) =>
+        [...x.minutes].sort((a, b) => a[0] - b[0]).map(([m, e]) => {
+          const r = e.rollup.toJSON();
+          const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+          return [m, e.from, e.to, e.late, { ...r, stages: sorted(r.stages), models: sorted(r.models) }];
+        });
+      for (const j of jobs) {
+        const saved = two.get(j.path)!;
+        const copied = undecoded(saved);
+        const back = { ...saved, minutes: decodeMinutes(encodeMinutes(saved)) };
+        expect(undecoded(saved)).toBe(copied); // encoding decoded none of them
+        expect(JSON.stringify(canonical(back))).toBe(JSON.stringify(canonical(one.get(j.path)!)));
+      }
+    } finally {
+      rmSync(copies, { recursive: true, force: true });
     }
   });
 

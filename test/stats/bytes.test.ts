@@ -70,6 +70,16 @@ describe('the binary form of a rollup', () => {
       [70_000, 4],
       [5e9, 8],
       [2.5, 8],
+      [0xff, 1],
+      [0x100, 2],
+      [0xffff, 2],
+      [0x10000, 4],
+      [0xffffffff, 4],
+      [0x100000000, 8],
+      [-1, 8],
+      [-0, 8],
+      [NaN, 8],
+      [Infinity, 8],
     ] as const) {
       const counts = new Float64Array([0, 1, max, 3]);
       const w = new ByteWriter();
@@ -81,7 +91,7 @@ describe('the binary form of a rollup', () => {
       expect(bytes.length).toBe(Math.ceil(6 / width) * width + 4 * width);
       const r = new ByteReader(bytes);
       r.u8();
-      expect([...r.counts()]).toEqual([...counts]);
+      expect([...r.counts()]).toEqual([...counts]); // -0 and NaN too (toEqual tells -0 from 0)
       expect(r.done).toBe(true);
     }
   });
