@@ -352,9 +352,13 @@ function scanTs(buf: Buffer, s: number, e: number): number {
 /** The minute (epoch ms) of the last timestamp scanTs accepted. */
 let scannedMinute = NaN;
 
-// The first 16 bytes (`YYYY-MM-DDTHH:MM`) of the last timestamp scanTs accepted, as words, and
-// its minute: lines of one minute then only read `:SS.mmmZ`.
-let tsW0 = 0, tsW1 = 0, tsW2 = 0, tsW3 = 0, tsMinute = NaN;
+// The first 16 bytes (`YYYY-MM-DDTHH:MM`) of the last two timestamps scanTs accepted in different
+// minutes, as words, and their minutes: lines of those minutes then only read `:SS.mmmZ`. Two,
+// as writers' late lines alternate with the new minute's for seconds after each minute starts
+// (see indexingSink): with one kept, each turn re-read the whole timestamp. In typed arrays: a
+// minute kept in a variable is a heap number allocated at every change.
+const tsWords = new Int32Array(8).fill(-1);
+const tsMinutes = new Float64Array([NaN, NaN]);
 
 const T_STAGE = 0, T_QUEUE = 1, T_LLM = 2;
 
@@ -438,7 +442,11 @@ function parseLine(buf: Buffer, start: number, end: number, ids: boolean, open: 
           // scanTs checks every one of the 24 bytes, so a quote at +24 closes this string.
           ve = vs + 24;
           if (ve >= end || buf[ve] !== QUOTE) return false;
-          if (rd(dv, vs) === tsW0 && rd(dv, vs + 4) === tsW1 && rd(dv, vs + 8) === tsW2 && rd(dv, vs + 12) === tsW3) {
+          const w0 = rd(dv, vs), w1 = rd(dv, vs + 4), w2 = rd(dv, vs + 8), w3 = rd(dv, vs + 12);
+          let minute = NaN;
+          if (w0 === tsWords[0] && w1 === tsWords[1] && w2 === tsWords[2] && w3 === tsWords[3]) minute = tsMinutes[0]!;
+          else if (w0 === tsWords[4] && w1 === tsWords[5] && w2 === tsWords[6] && w3 === tsWords[7]) minute = tsMinutes[1]!;
+          if (minute === minute) {
             // The same minute as an earlier line: only `:SS.mmmZ` is read, as two words (written out
             // here: V8 did not inline it as a function). A byte b is a digit when its high nibble is
             // 3 both as is and plus 6 (0x3a–0x3f carry into 0x4_), tested for a word's digits at once.
@@ -450,17 +458,19 @@ function parseLine(buf: Buffer, start: number, end: number, ids: boolean, open: 
             if ((a & 0xff) !== COLON || a >>> 24 !== 0x2e || b >>> 24 !== 0x5a || sec > 59) return false;
             if ((sd & 0xf0f0) !== 0x3030 || ((sd + 0x0606) & 0xf0f0) !== 0x3030) return false;
             if ((md & 0xf0f0f0) !== 0x303030 || ((md + 0x060606) & 0xf0f0f0) !== 0x303030) return false;
-            ts = tsMinute + sec * 1000 + (md & 0xf) * 100 + ((md >>> 8) & 0xf) * 10 + ((md >>> 16) & 0xf);
+            ts = minute + sec * 1000 + (md & 0xf) * 100 + ((md >>> 8) & 0xf) * 10 + ((md >>> 16) & 0xf);
           } else {
             // `+`: a call's result is of unknown type to V8, which then kept `ts` boxed for the
             // whole loop, a heap number allocated for every line; converted here, it stays a double.
             ts = +scanTs(buf, vs, ve);
             if (ts === ts) {
-              tsW0 = rd(dv, vs);
-              tsW1 = rd(dv, vs + 4);
-              tsW2 = rd(dv, vs + 8);
-              tsW3 = rd(dv, vs + 12);
-              tsMinute = scannedMinute;
+              tsWords.copyWithin(4, 0, 4);
+              tsWords[0] = w0;
+              tsWords[1] = w1;
+              tsWords[2] = w2;
+              tsWords[3] = w3;
+              tsMinutes[1] = tsMinutes[0]!;
+              tsMinutes[0] = scannedMinute;
             }
           }
           if (ts !== ts) return false; // NaN

@@ -258,6 +258,22 @@ describe('fastParseRecord agrees with JSON.parse + schema', () => {
   });
 });
 
+describe('timestamps of minutes that alternate (writers\' late lines)', () => {
+  it('reads every time right whichever of the last minutes a line falls in, across days too', () => {
+    const rand = rng(77);
+    const minutes = ['2026-11-27T09:59', '2026-11-27T10:00', '2026-11-27T10:01', '2026-11-28T10:00', '2025-11-27T10:00'];
+    const out = new FlatRecord();
+    for (let i = 0; i < 5_000; i++) {
+      // Mostly two minutes turn about; now and then a third, or another day at the same clock time.
+      const k = rand() < 0.9 ? Math.floor(rand() * 2) + (i > 2_500 ? 1 : 0) : Math.floor(rand() * minutes.length);
+      const ts = `${minutes[k]}:${String(Math.floor(rand() * 60)).padStart(2, '0')}.${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
+      const line = Buffer.from(`{"ts":"${ts}","stage":"s","durationMs":1,"success":true}\n`); // read up to its newline
+      expect(fastParseFlat(line, 0, line.length, out), ts).toBe(true);
+      expect(out.ts, ts).toBe(Date.parse(ts));
+    }
+  });
+});
+
 describe('the word-at-a-time matching agrees with the reference', () => {
   const lines = [
     '{"ts":"2026-11-27T09:00:00.123Z","stage":"classify","durationMs":850.4,"success":true,"signalId":"sig_1","llmTokens":450,"llmCost":0.0023,"cacheHit":false,"model":"gpt-4o-mini","error":"timeout"}',
