@@ -64,7 +64,8 @@ try {
       window30.push(run(home, '30m').wall);
       // The same window ending at a time of day: its start falls anywhere in a minute, as a cron
       // job's at `now` does, and (the end being inside the day's data here) so does its end; a
-      // minute cut in its middle is re-read whole. (The day's last record, `latest`, lies 4.2 s
+      // minute cut in its middle is re-read on the side that counts, as far past the cut as its
+      // records lie out of order (7 s in this day). (The day's last record, `latest`, lies 4.2 s
       // past a minute's start, so the runs above cut minutes near their edges and re-read only a
       // few seconds of lines.)
       windowMid.push(run(home, '30m', MID_MINUTE_UNTIL).wall);
@@ -94,6 +95,6 @@ console.log(`| again, no new data | ${(median(warm) / 1000).toFixed(3)} s | ${((
 console.log(`| after 10,000 new lines | ${(median(after) / 1000).toFixed(3)} s | ${((median(after) / c) * 100).toFixed(1)} % | ≤ 10 % |`);
 console.log(`| \`node -e 0\` (Node's own start) | ${(median(bare) / 1000).toFixed(3)} s | ${((median(bare) / c) * 100).toFixed(1)} % | |`);
 console.log(`| --window 30m, no new data | ${(median(window30) / 1000).toFixed(3)} s | ${((median(window30) / c) * 100).toFixed(1)} % | ≤ 5 % (issue 6, against the whole-day report) |`);
-console.log(`| --window 30m --until ${MID_MINUTE_UNTIL.slice(11, 19)}, no new data | ${(median(windowMid) / 1000).toFixed(3)} s | ${((median(windowMid) / c) * 100).toFixed(1)} % | (the same window ending mid-minute: its cut minutes re-read whole) |`);
+console.log(`| --window 30m --until ${MID_MINUTE_UNTIL.slice(11, 19)}, no new data | ${(median(windowMid) / 1000).toFixed(3)} s | ${((median(windowMid) / c) * 100).toFixed(1)} % | (the same window ending mid-minute: its two cut minutes re-read on the side that counts) |`);
 console.log('');
 console.log(`cache size: ${(cacheBytes / 2 ** 20).toFixed(2)} MiB = ${((cacheBytes / total) * 100).toFixed(2)} % of the logs (target ≤ 2 %)`);
