@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,24 @@ describe('parallel reading', () => {
       }
       expect(total, `cuts ${cuts.join(',')}`).toBe(20_000);
     }
+  });
+
+  it('readRange started while another is reading (from its sink) reads into a buffer of its own', async () => {
+    // The file is 2.6 MB: three reads of the shared buffer. The outer read's lines are compared
+    // after an inner read of the whole file at its first line of each megabyte.
+    const path = join(dir, 'perfmon-20261127-09.ndjson');
+    const text = readFileSync(path, 'latin1').split('\n').slice(0, 20_000);
+    const seen: string[] = [];
+    let inner = 0;
+    await readRange(path, 0, Infinity, {
+      line: (b, s, e) => {
+        if (seen.length % 8_000 === 0) void readRange(path, 0, Infinity, { line: () => inner++, tooLong: () => {} });
+        seen.push(b.toString('latin1', s, e));
+      },
+      tooLong: () => {},
+    });
+    expect(inner).toBe(3 * 20_000);
+    expect(seen).toEqual(text);
   });
 
   it('planRanges splits large files and keeps gzip files whole', () => {
