@@ -91,13 +91,27 @@ function scanTimed(bytes: Buffer, from: number, to: number, timeAt: TimeAt, stop
   return undefined;
 }
 
-const first = () => true;
+const any = () => true;
 
 /** The first line starting at or after byte `at`. */
 function lineStartAtOrAfter(bytes: Buffer, at: number): number {
   if (at <= 0) return 0;
   const nl = bytes.indexOf(10, at - 1);
   return nl === -1 ? bytes.length : nl + 1;
+}
+
+interface Probe {
+  mid: number;
+  probe: Timed | undefined;
+}
+
+/**
+ * A probe of [lo, hi): the first line starting at or after its middle, and the first record from
+ * there on (undefined when there is none before hi); undefined when no line starts there.
+ */
+function probeMiddle(bytes: Buffer, lo: number, hi: number, timeAt: TimeAt): Probe | undefined {
+  const mid = lineStartAtOrAfter(bytes, (lo + hi) >>> 1);
+  return mid >= hi ? undefined : { mid, probe: scanTimed(bytes, mid, hi, timeAt, any) };
 }
 
 /**
@@ -108,14 +122,11 @@ function firstLineWhere(bytes: Buffer, timeAt: TimeAt, ok: (ts: number) => boole
   // Invariant: hi is bytes.length or the start of a record where ok holds; lo ≤ hi.
   let lo = 0;
   let hi = bytes.length;
-  while (hi - lo > PROBE_SPAN) {
-    const mid = lineStartAtOrAfter(bytes, (lo + hi) >>> 1);
-    if (mid >= hi) break; // one long line
-    const probe = scanTimed(bytes, mid, hi, timeAt, first);
+  for (let p: Probe | undefined; hi - lo > PROBE_SPAN && (p = probeMiddle(bytes, lo, hi, timeAt)) !== undefined; ) {
     // No record between the middle and hi: the middle's line start bounds the read as hi does.
-    if (probe === undefined) hi = mid;
-    else if (ok(probe.ts)) hi = probe.start;
-    else lo = probe.end + 1;
+    if (p.probe === undefined) hi = p.mid;
+    else if (ok(p.probe.ts)) hi = p.probe.start;
+    else lo = p.probe.end + 1;
   }
   return scanTimed(bytes, lo, hi, timeAt, (r) => ok(r.ts))?.start ?? hi;
 }
@@ -128,12 +139,9 @@ function lastLineWhere(bytes: Buffer, timeAt: TimeAt, ok: (ts: number) => boolea
   // Invariant: lo is 0 or the start of a record where ok holds; the answer lies in [lo, hi).
   let lo = 0;
   let hi = bytes.length;
-  while (hi - lo > PROBE_SPAN) {
-    const mid = lineStartAtOrAfter(bytes, (lo + hi) >>> 1);
-    if (mid >= hi) break; // one long line
-    const probe = scanTimed(bytes, mid, hi, timeAt, first);
-    if (probe !== undefined && ok(probe.ts)) lo = probe.start;
-    else hi = mid;
+  for (let p: Probe | undefined; hi - lo > PROBE_SPAN && (p = probeMiddle(bytes, lo, hi, timeAt)) !== undefined; ) {
+    if (p.probe !== undefined && ok(p.probe.ts)) lo = p.probe.start;
+    else hi = p.mid;
   }
   // The latest record in [lo, hi) where ok holds, else lo.
   let best = lo;
