@@ -26,7 +26,8 @@ export interface IndexedFile {
  * whether it is comes from its first and last record times, so a boundary that falls between
  * two records cuts nothing. A minute a boundary does cut is re-read from its byte range and its
  * records sorted one by one — only its near side's when the cut is close to its edge (see
- * read-near-edge.ts) — so the answer is exact to the millisecond.
+ * read-near-edge.ts), only the side that counts when the other counts in no window (see
+ * read-counting-side.ts) — so the answer is exact to the millisecond.
  */
 export async function answerWindow(files: readonly IndexedFile[], bounds: ReportBounds, o: { fastPath?: boolean; saved?: readonly SavedFiles[] } = {}): Promise<WindowAccumulator> {
   const acc = new WindowAccumulator(bounds);
