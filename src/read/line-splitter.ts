@@ -58,6 +58,17 @@ export class LineSplitter {
         this.hold(chunk, pos, len);
         return;
       }
+      if (this.carryLen > 0 && !this.skipping && this.carryLen + (nl - pos) <= this.maxLineBytes && sink.linesAt !== undefined) {
+        // The line the last chunk ended in, whole with its newline: offered to linesAt like the
+        // others (a chunk's first line, in every chunk of a large read, would otherwise take
+        // the per-line path, which V8 optimises late if at all).
+        const total = this.carryLen + (nl - pos);
+        this.append(chunk, pos, nl + 1);
+        this.carryLen = 0;
+        if (sink.linesAt(this.carry, 0, total + 1, this.maxLineBytes, this) <= total) this.sink.line(this.carry, 0, total, ++this.lineNo);
+        pos = nl + 1;
+        continue;
+      }
       const lineNo = ++this.lineNo;
       if (this.skipping) {
         this.sink.tooLong(lineNo, this.skipped + (nl - pos));

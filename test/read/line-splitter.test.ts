@@ -329,6 +329,35 @@ describe('LineSplitter with a sink that finds its own newlines (linesAt)', () =>
     }
   });
 
+  it('offers a line that spans chunks to linesAt once its newline arrives', () => {
+    // Every line is pushed in two pieces, its newline in the second: each is carried, and
+    // each must still reach the fast path (a reader's chunk always begins mid-line).
+    const { sink, events, taken } = fastCollector();
+    const s = new LineSplitter(sink);
+    const lines = Array.from({ length: 100 }, (_, i) => `b${i}-${'x'.repeat(i % 7)}`);
+    for (const l of lines) {
+      s.push(Buffer.from(l.slice(0, 2), 'latin1'));
+      s.push(Buffer.from(`${l.slice(2)}\n`, 'latin1'));
+    }
+    expect(events).toEqual(lines.map((text, i) => ({ kind: 'line', lineNo: i + 1, text })));
+    expect(taken()).toBe(100);
+    expect(s.pendingBytes).toBe(0);
+  });
+
+  it('gives a carried line linesAt does not take to line, numbered in turn', () => {
+    const { sink, events, taken } = fastCollector();
+    const s = new LineSplitter(sink);
+    // 'a' is odd: the fast collector leaves such lines to the splitter.
+    s.push(Buffer.from('b1\na', 'latin1'));
+    s.push(Buffer.from('2\nb3\n', 'latin1'));
+    expect(events).toEqual([
+      { kind: 'line', lineNo: 1, text: 'b1' },
+      { kind: 'line', lineNo: 2, text: 'a2' },
+      { kind: 'line', lineNo: 3, text: 'b3' },
+    ]);
+    expect(taken()).toBe(2);
+  });
+
   it('is never handed bytes past the chunk’s last newline', () => {
     const limits: Array<[number, number]> = [];
     const { sink } = collector();

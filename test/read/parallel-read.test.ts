@@ -48,8 +48,8 @@ describe('parallel reading', () => {
   });
 
   it('readRange started while another is reading (from its sink) reads into a buffer of its own', async () => {
-    // The file is 2.6 MB: three reads of the shared buffer. The outer read's lines are compared
-    // after an inner read of the whole file at its first line of each megabyte.
+    // The outer read starts an inner read of the whole file at its lines 0, 8,000 and 16,000;
+    // its own lines, read on into the buffer after each, must still be the file's.
     const path = join(dir, 'perfmon-20261127-09.ndjson');
     const text = readFileSync(path, 'latin1').split('\n').slice(0, 20_000);
     const seen: string[] = [];
