@@ -173,6 +173,8 @@ describe.concurrent('perfmon report errors', () => {
     const file = join(dir, 'perfmon-20261127-10.ndjson');
     writeFileSync(file, '{"ts":"2026-11-27T10:00:00.000Z","stage":"total","durationMs":1}\n', { mode: 0o600 });
     writeFileSync(join(dir, 'perfmon-20261127-11.ndjson'), '{"ts":"2026-11-27T11:00:00.000Z","stage":"total","durationMs":1}\n', { mode: 0o644 });
+    // A fixed end: with the default (now) the day's window has moved past these files since.
+    const UNTIL = '2026-11-27T12:00:00Z';
     let r: Run;
     if (process.getuid?.() === 0) {
       // root reads through any mode: run as nobody (65534), for whom a root-owned 0600 file is closed.
@@ -180,11 +182,11 @@ describe.concurrent('perfmon report errors', () => {
         ctx.skip('running as root and setpriv (util-linux) is missing: cannot make a file unreadable');
         return;
       }
-      r = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'report', '--dir', dir, '--no-cache'], { cwd: dir });
+      r = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'report', '--dir', dir, '--until', UNTIL, '--no-cache'], { cwd: dir });
     } else {
       chmodSync(file, 0o000);
       try {
-        r = await runPerfmon(['report', '--dir', dir, '--no-cache'], { cwd: dir });
+        r = await runPerfmon(['report', '--dir', dir, '--until', UNTIL, '--no-cache'], { cwd: dir });
       } finally {
         chmodSync(file, 0o600);
       }
