@@ -211,6 +211,26 @@ function intern(buf: Buffer, s: number, e: number): string {
   return value;
 }
 
+/**
+ * Forgets every name, timestamp and day the parser keeps between lines, as at start (see
+ * warmUpIndexing: its made-up lines leave nothing behind). What the parser keeps is only ever a
+ * shortcut to what it would compute from the bytes again, so this changes no result.
+ */
+export function resetParserState(): void {
+  internKeys.length = 0;
+  internValues.length = 0;
+  internPatterns.length = 0;
+  nameIndex.fill(0);
+  nameMul = 0x9e3779b1 | 0;
+  tsWords.fill(-1);
+  tsMinutes.fill(NaN);
+  dayKey0 = dayKey1 = -1;
+  dayMs = 0;
+  viewFor = undefined;
+  view = new DataView(new ArrayBuffer(0));
+  viewBytes = 0;
+}
+
 /** Where the name the parser matched ends (its closing quote). */
 let valueEnd = -1;
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { appendIndex, decodeMinutes, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
+import { warmUpIndexing } from './warm-up.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
@@ -75,6 +76,7 @@ export interface IndexOptions {
 export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Promise<Map<string, FileIndex>> {
   const bytes = jobs.reduce((n, j) => n + j.bytes, 0);
   const out = new Map<string, FileIndex>();
+  if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing();
   if (o.threads <= 1 || (!o.forceParallel && bytes < PARALLEL_MIN_BYTES)) {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { encodeMinutes, indexToJSON, summaryToJSON } from '../cache/file-index.js';
 import { indexRange, type RangeResult } from './index-range.js';
 import type { WorkerInput } from './parallel-read.js';
+import { warmUpIndexing } from './warm-up.js';
 
 // A worker thread of parallel-read: takes ranges from the shared counter until none is left,
 // posting each one's index back, then `null`. It stays alive (listening) until terminated, so
@@ -10,6 +11,7 @@ const { tasks, next } = workerData as WorkerInput;
 parentPort?.on('message', () => {});
 
 async function run(): Promise<void> {
+  if (tasks[0]?.fastPath) warmUpIndexing();
   for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
     const t = tasks[i]!;
     try {

@@ -8,10 +8,22 @@ import type { ByteReader, ByteWriter } from './bytes.js';
  * and print different last digits. Keeping the sum exactly (as a short list of non-overlapping
  * partials) and rounding only when read makes every path print the same number.
  */
+/**
+ * An empty array whose elements V8 stores as doubles: an array literal starts out holding small
+ * integers, and the first fraction stored turns it into doubles. Sums of integers (tokens) and of
+ * fractions (costs, durations) then had arrays of two kinds, and the optimised `add` met the
+ * second kind later and was thrown away and compiled again, in every thread.
+ */
+function doubles(): number[] {
+  const a = [0.5];
+  a.pop();
+  return a;
+}
+
 export class ExactSum {
   /** Non-overlapping partials, smallest magnitude first; their exact sum is the value. Only the
    *  first `n` slots are in use (the array is not shrunk: setting a length is slow in V8). */
-  private partials: number[] = [];
+  private partials: number[] = doubles();
   private n = 0;
 
   add(x: number): void {
@@ -120,8 +132,10 @@ export class ExactSum {
    */
   static fromJSON(partials: readonly number[]): ExactSum {
     const s = new ExactSum();
-    s.partials = partials.map((x) => (Number.isFinite(x) ? x : NaN));
-    s.n = s.partials.length;
+    const p = doubles();
+    for (const x of partials) p.push(Number.isFinite(x) ? x : NaN);
+    s.partials = p;
+    s.n = p.length;
     return s;
   }
 
@@ -135,7 +149,7 @@ export class ExactSum {
   static decode(r: ByteReader): ExactSum {
     const s = new ExactSum();
     const n = r.u32();
-    const p: number[] = [];
+    const p = doubles();
     for (let j = 0; j < n; j++) {
       const x = r.f64();
       p.push(Number.isFinite(x) ? x : NaN);
