@@ -468,13 +468,18 @@ export function indexToJSON(x: FileIndex, withMinutes = true, typed = false): Fi
   };
 }
 
-export function indexFromJSON(d: FileIndexData): FileIndex {
+/**
+ * `minutes`, when given, are the index's minutes instead of `d.minutes` (decoded apart, see
+ * decodeMinutes): set here, not assigned after, as a second store to the field made V8 throw away
+ * the optimised indexing code that had taken it for a constant.
+ */
+export function indexFromJSON(d: FileIndexData, minutes?: FileIndex['minutes']): FileIndex {
   const malformed = new MalformedLog();
   malformed.merge(d.malformed);
   return {
     offset: d.offset,
     lines: d.lines,
-    minutes: new Map(d.minutes.map(([m, from, to, r, late]) => [m, { rollup: Rollup.fromJSON(r), from, to, late: typeof late === 'number' && late >= 0 ? late : Infinity }])),
+    minutes: minutes ?? new Map(d.minutes.map(([m, from, to, r, late]) => [m, { rollup: Rollup.fromJSON(r), from, to, late: typeof late === 'number' && late >= 0 ? late : Infinity }])),
     malformed,
   };
 }

@@ -150,8 +150,7 @@ function workerDone(w: import('node:worker_threads').Worker, tasks: readonly Ran
 }
 
 function fragmentOf(r: RangeResult): FileIndex {
-  const frag = indexFromJSON(r.fragment);
-  frag.minutes = decodeMinutes(r.minutes, undefined, true);
+  const frag = indexFromJSON(r.fragment, decodeMinutes(r.minutes, undefined, true));
   if (r.summary) frag.summary = summaryFromJSON(r.summary);
   return frag;
 }
