@@ -3,11 +3,10 @@ import { resetParserState } from './fast-parse.js';
 import { LineSplitter } from './line-splitter.js';
 
 /**
- * Made-up lines that take every way through the indexing reader once or twice: each record
- * type, every field, names in and out of the parser's table, a duration of 0, timestamps alternating between
- * minutes and changing day, numbers with a leading zero, a sign or a fraction, whitespace, and
- * lines the fast path hands to JSON.parse. Two minutes apart from each other and from any real
- * log (the first days of 2000).
+ * Made-up lines that take every way through the indexing reader: each record type, every field,
+ * names in and out of the parser's table, a duration of 0, timestamps alternating between minutes
+ * and changing day, numbers with a leading zero, a sign or a fraction, whitespace, and lines the
+ * fast path hands to JSON.parse. Their times lie in the first days of 2000, far from any real log.
  */
 function warmUpLines(): string {
   const t = (min: string, s: string) => `2000-01-01T00:${min}:${s}Z`;
@@ -40,14 +39,16 @@ function warmUpLines(): string {
 let warmed = false;
 
 /**
- * Runs the indexing reader once over warmUpLines, then forgets what the parser kept. Called by
- * each thread about to index a large read, before its first range: V8 optimises the parser after
- * a few hundred lines, with type feedback only for the ways those lines took; a way first taken
+ * Runs the indexing reader over warmUpLines, takes the index it made in as a worker's result is
+ * taken in, then makes the parser forget the made-up names and minutes. Called once by each
+ * thread about to index a large read, before its first range. V8 optimises the parser after a
+ * few hundred lines, with type feedback only for the ways those lines took; a way first taken
  * later (the second of two alternating minutes, a number starting `0.`, a name outside the
- * table) then threw the optimised code away, and the thread ran unoptimised code until it was
- * optimised again (≈ 60 ms of compiling each time; 4–7 times per cold report). Also creates an
- * indexing sink before the real ones: V8 first specialises code to a single closure's variables,
- * and discards it when the second closure is made.
+ * table) threw the optimised code away, and the thread ran unoptimised code until it was
+ * compiled again (the parser was compiled 7–9 times per cold report of the benchmark day,
+ * ≈ 70 ms each; once per thread since). The sinks made here also come before the real ones:
+ * V8 first specialises code to a single closure's variables, and discards it when a second
+ * closure is made.
  */
 export function warmUpIndexing(): void {
   if (warmed) return;

@@ -1,14 +1,6 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
 
 /**
- * An exact, order-independent sum of doubles (Shewchuk's partials, as in Python's math.fsum).
- *
- * Floating-point addition is not associative: summing the same durations per minute then per
- * window, per worker then merged, or incrementally across cached runs would round differently
- * and print different last digits. Keeping the sum exactly (as a short list of non-overlapping
- * partials) and rounding only when read makes every path print the same number.
- */
-/**
  * An empty array whose elements V8 stores as doubles: an array literal starts out holding small
  * integers, and the first fraction stored turns it into doubles. Sums of integers (tokens) and of
  * fractions (costs, durations) then had arrays of two kinds, and the optimised `add` met the
@@ -20,6 +12,14 @@ function doubles(): number[] {
   return a;
 }
 
+/**
+ * An exact, order-independent sum of doubles (Shewchuk's partials, as in Python's math.fsum).
+ *
+ * Floating-point addition is not associative: summing the same durations per minute then per
+ * window, per worker then merged, or incrementally across cached runs would round differently
+ * and print different last digits. Keeping the sum exactly (as a short list of non-overlapping
+ * partials) and rounding only when read makes every path print the same number.
+ */
 export class ExactSum {
   /** Non-overlapping partials, smallest magnitude first; their exact sum is the value. Only the
    *  first `n` slots are in use (the array is not shrunk: setting a length is slow in V8). */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ExactSum } from '../../src/stats/exact-sum.js';
 import { rng } from '../helpers/rng.js';
@@ -107,5 +108,26 @@ describe('ExactSum', () => {
     expect(ExactSum.of([2 ** 53, 3]).value).toBe(2 ** 53 + 4);
     // Just above half-way rounds up, even when the excess is tiny.
     expect(ExactSum.of([2 ** 53, 1, 2 ** -20]).value).toBe(2 ** 53 + 2);
+  });
+});
+
+describe('ExactSum storage', () => {
+  it('keeps partials in arrays of doubles, whether made empty, restored or decoded, and whatever is added', () => {
+    // V8's elements kinds: an array of small integers turns into one of doubles when a fraction
+    // is stored, and code optimised for one kind is thrown away when it meets the other. Asked
+    // of V8 itself (%HasDoubleElements), in a process allowed to ask.
+    const dist = JSON.stringify(new URL('../../dist/stats/', import.meta.url).pathname);
+    const script = `
+      const { ExactSum } = await import(${dist} + 'exact-sum.js');
+      const { ByteReader, ByteWriter } = await import(${dist} + 'bytes.js');
+      const tokens = new ExactSum(); tokens.add(776); tokens.add(412);
+      const empty = new ExactSum();
+      const restored = ExactSum.fromJSON([3, 5]);
+      const w = new ByteWriter(); tokens.encode(w);
+      const decoded = ExactSum.decode(new ByteReader(w.bytes()));
+      console.log(JSON.stringify([tokens, empty, restored, decoded].map((s) => %HasDoubleElements(s.partials))));
+    `;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([true, true, true, true]);
   });
 });
