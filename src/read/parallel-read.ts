@@ -76,7 +76,7 @@ export interface IndexOptions {
 export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Promise<Map<string, FileIndex>> {
   const bytes = jobs.reduce((n, j) => n + j.bytes, 0);
   const out = new Map<string, FileIndex>();
-  if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing();
+  if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing({ takesResults: o.threads > 1 });
   if (o.threads <= 1 || (!o.forceParallel && bytes < PARALLEL_MIN_BYTES)) {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;

@@ -39,8 +39,8 @@ function warmUpLines(): string {
 let warmed = false;
 
 /**
- * Runs the indexing reader over warmUpLines, takes the index it made in as a worker's result is
- * taken in, then makes the parser forget the made-up names and minutes. Called once by each
+ * Runs the indexing reader over warmUpLines, makes the parser forget the made-up names and
+ * minutes, and (`takesResults`) takes the index it made in as a worker's result is taken in. Called once by each
  * thread about to index a large read, before its first range. V8 optimises the parser after a
  * few hundred lines, with type feedback only for the ways those lines took; a way first taken
  * later (the second of two alternating minutes, a number starting `0.`, a name outside the
@@ -50,7 +50,7 @@ let warmed = false;
  * V8 first specialises code to a single closure's variables, and discards it when a second
  * closure is made.
  */
-export function warmUpIndexing(): void {
+export function warmUpIndexing(o: { takesResults: boolean }): void {
   if (warmed) return;
   warmed = true;
   const bytes = Buffer.from(warmUpLines(), 'latin1');
@@ -62,6 +62,8 @@ export function warmUpIndexing(): void {
     new LineSplitter(indexingSink('(warm-up)', index, { fastPath: true })).push(bytes);
   }
   resetParserState();
+  // Only the command's thread, when it has workers, takes results in (≈ 6 ms of this otherwise).
+  if (!o.takesResults) return;
   // A worker's result taken in as the command's thread takes it (parallel-read), and joined to
   // another: decoding stores the statistics' parts into objects made empty, a second store to
   // those fields, which made V8 throw away the optimised code that adds to them — mid-range, at

@@ -25,7 +25,7 @@ const SCRIPT = `
 import { decodeMinutes, emptyIndex, encodeMinutes, indexFromJSON, indexingSink, indexToJSON, summarize, summaryFromJSON, summaryToJSON } from ${JSON.stringify(join(root, 'dist/cache/file-index.js'))};
 import { LineSplitter } from ${JSON.stringify(join(root, 'dist/read/line-splitter.js'))};
 import { warmUpIndexing } from ${JSON.stringify(join(root, 'dist/read/warm-up.js'))};
-if (process.argv[2] === 'warm') warmUpIndexing();
+if (process.argv[2] === 'warm') warmUpIndexing({ takesResults: true });
 const t0 = Date.parse('2026-11-27T09:00:00Z');
 const plain = (i) => '{"ts":"' + new Date(t0 + i * 20).toISOString() + '","stage":"classify","durationMs":' + (600 + (i % 3000) / 10) + ',"success":true,"signalId":"sig_' + i + '","llmTokens":' + (300 + (i % 200)) + ',"llmCost":1.' + (100 + (i % 900)) + ',"cacheHit":false,"model":"gpt-4o-mini"}';
 const lines = [];
@@ -88,7 +88,7 @@ describe('warmUpIndexing', () => {
       '{"ts":"2000-01-02T00:00:00.120Z","type":"llm","model":"w","durationMs":1,"success":true}',
     ].map((l) => Buffer.from(l));
     const before = lines.map((b) => ({ ...fastParseRecord(b, 0, b.length) }));
-    warmUpIndexing();
+    warmUpIndexing({ takesResults: true });
     const after = lines.map((b) => ({ ...fastParseRecord(b, 0, b.length) }));
     expect(after).toEqual(before);
     expect(after[1]).toMatchObject({ type: 'queue', ts: Date.parse('2000-01-01T00:01:00.030Z'), depth: 7 });
