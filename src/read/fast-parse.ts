@@ -34,7 +34,8 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 // which V8 compiles to one load. Every word test only ever says "the fast case holds";
 // otherwise the byte-by-byte code decides.
 
-let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+let view: DataView<ArrayBufferLike> = NO_VIEW;
 let viewFor: Buffer | undefined;
 /** Bytes in the current view: every word read checks it stays within them (a DataView throws). */
 let viewBytes = 0;
@@ -169,7 +170,8 @@ const nameWords = new Int32Array(NAME_SLOTS * 2 * 4);
 const nameMasks = new Int32Array(NAME_SLOTS * 2 * 4);
 /** Entry (slot × 2 + way) → the name's index + 1; 0 for none. */
 const nameIndex = new Int32Array(NAME_SLOTS * 2);
-let nameMul = 0x9e3779b1 | 0;
+const FIRST_NAME_MUL = 0x9e3779b1 | 0;
+let nameMul = FIRST_NAME_MUL;
 /** The first of the two entries for a name whose first word is `w`. */
 const nameEntry = (w: number): number => (Math.imul(w, nameMul) >>> (32 - NAME_BITS)) << 1;
 
@@ -221,13 +223,13 @@ export function resetParserState(): void {
   internValues.length = 0;
   internPatterns.length = 0;
   nameIndex.fill(0);
-  nameMul = 0x9e3779b1 | 0;
+  nameMul = FIRST_NAME_MUL;
   tsWords.fill(-1);
   tsMinutes.fill(NaN);
   dayKey0 = dayKey1 = -1;
   dayMs = 0;
   viewFor = undefined;
-  view = new DataView(new ArrayBuffer(0));
+  view = NO_VIEW;
   viewBytes = 0;
 }
 

@@ -40,8 +40,8 @@ let warmed = false;
 
 /**
  * Runs the indexing reader over warmUpLines, makes the parser forget the made-up names and
- * minutes, and (`takesResults`) takes the index it made in as a worker's result is taken in. Called once by each
- * thread about to index a large read, before its first range. V8 optimises the parser after a
+ * minutes, and (`takesResults`) takes the index it made in as a worker's result is taken in.
+ * Called once by each thread about to index a large read, before its first range. V8 optimises the parser after a
  * few hundred lines, with type feedback only for the ways those lines took; a way first taken
  * later (the second of two alternating minutes, a number starting `0.`, a name outside the
  * table) threw the optimised code away, and the thread ran unoptimised code until it was

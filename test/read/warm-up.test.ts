@@ -80,7 +80,7 @@ describe('warmUpIndexing', () => {
     expect(discarded).toEqual([]);
   });
 
-  it('leaves no name, minute or day behind: lines parse as before it', () => {
+  it('changes no record: lines naming its made-up names, minutes and days parse as before it', () => {
     const lines = [
       '{"ts":"2026-11-27T09:00:01.000Z","stage":"warm-model","durationMs":5,"success":true}',
       '{"ts":"2000-01-01T00:01:00.030Z","type":"queue","depth":7}',
