@@ -62,4 +62,4 @@ console.log(`perfmon ÷ DuckDB wall, round by round: ${describe(wallPairs, { low
 console.log(`perfmon ÷ DuckDB peak RSS, round by round: ${describe(rssPairs)} — target ≤ 1.0: ${verdict(rssPairs, 1)}`);
 console.log(`(ratio of the medians: wall ${(pm.wall / duck.wall).toFixed(2)}×, peak RSS ${(pm.rss / duck.rss).toFixed(2)}× of the largest)`);
 console.log(`perfmon --threads 1 ÷ DuckDB wall: ${(pm1.wall / duck.wall).toFixed(2)}×; JSON.parse baseline ÷ perfmon: ${(base.wall / pm.wall).toFixed(2)}×`);
-console.log(`--window 30m ÷ whole day, both without the cache: ${((win.wall / pm.wall) * 100).toFixed(1)} % (issue 6's ≤ 5 % is for runs with the index, bench/cache.js: without it, --until latest reads every file to find the newest record)`);
+console.log(`--window 30m ÷ whole day, both without the cache: ${((win.wall / pm.wall) * 100).toFixed(1)} % (without the index the window's files are read whole, here the last two; issue 6's ≤ 5 % is for runs with it: bench/cache.js)`);

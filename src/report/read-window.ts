@@ -2,11 +2,15 @@ import { closeSync, fstatSync, openSync, promises as fsPromises, readSync } from
 import { answerWindow, type IndexedFile, type SavedFiles } from '../cache/answer-window.js';
 import { emptyIndex, appendIndex, type FileIndex } from '../cache/file-index.js';
 import { closeEntry, loadEntry, readPrefix, saveEntry, type CacheEntry, type CachedFile } from '../cache/index-store.js';
+import { readBytes } from '../cache/read-near-edge.js';
 import { PerfmonError } from '../errors.js';
-import { listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
+import { HOUR_MS } from '../record/file-name.js';
+import { FILE_HOUR_SLACK_MS, listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
 import { defaultThreads, indexJobs, type IndexJob } from '../read/parallel-read.js';
+import { recordLineSink } from '../read/read-log-file.js';
 import { FINGERPRINT_BYTES } from '../read/tailer.js';
+import type { MetricRecord } from '../schema.js';
 import { readStart, reportBounds, type WindowAccumulator } from './window-accumulator.js';
 
 /** `now`, `latest` (the newest record's ts), or an epoch-ms instant. */
@@ -74,12 +78,15 @@ async function readWindowOnce(o: ReadWindowOptions, useEntries: boolean): Promis
   const latest = o.until === 'latest';
   const fixedUntil = o.until === undefined || o.until === 'now' ? now : latest ? undefined : (o.until as number);
 
-  // Which files: for a known end, those that can hold the range; for `latest`, all of them.
+  // Which files: for a known end, those that can hold the range; for `latest`, all of them with
+  // the cache (the index is kept whole: a later run reads only what is new), and without it those
+  // the window ending at the newest record can need (see filesForLatest).
   let files: LogFile[];
   if (fixedUntil !== undefined) {
     files = await listLogFiles(o.dirs, { from: readStart(reportBounds(fixedUntil, o.windowMinutes, o.withPrevious)), until: fixedUntil });
   } else {
     files = await listLogFiles(o.dirs);
+    if (o.cacheDir === undefined) files = filesForLatest(files, o) ?? files;
   }
   const { indexed, bytesRead, entries, saved } = await indexFiles(files, o, useEntries);
   try {
@@ -87,6 +94,62 @@ async function readWindowOnce(o: ReadWindowOptions, useEntries: boolean): Promis
   } finally {
     for (const e of entries) closeEntry(e);
   }
+}
+
+/** How much of a file's end filesForLatest reads for a recent record: a few hundred lines. */
+const PEEK_BYTES = 64 * 1024;
+
+/**
+ * For `--until latest` without the cache: the files that the window ending at the newest record
+ * can need, found without reading every file for that record first. A recent record's time `t` is
+ * read from the ends of the newest files (JSON.parse on a few hundred lines, so the byte-level
+ * reader's first lines are still the day's). A file named for an hour holds records from before
+ * that hour's end (a record is written after it is taken: the rule listing by range relies on);
+ * trusted here to within FILE_HOUR_SLACK_MS, any newer record lies in a file whose hour ends after
+ * `t` less that slack, and the window ending at the newest record needs no file the one ending at
+ * `t` does not, but those newer ones: its start, the previous window's and its day's only move
+ * later. So these files, read together, hold the newest record and all the window needs
+ * (`answer` keeps those it needs). Undefined when no file end holds a record: read them all.
+ */
+function filesForLatest(files: readonly LogFile[], o: ReadWindowOptions): LogFile[] | undefined {
+  const hours = [...new Set(files.map((f) => f.hourStart).filter((h) => h !== undefined))].sort((a, b) => b - a);
+  let t = recentTs(files.filter((f) => f.hourStart === undefined));
+  // Hour by hour from the newest, until a file's end holds a record (or no hour could beat it).
+  for (const hour of hours) {
+    if (t !== undefined && hour + HOUR_MS + FILE_HOUR_SLACK_MS <= t) break;
+    const ts = recentTs(files.filter((f) => f.hourStart === hour));
+    if (ts !== undefined && (t === undefined || ts > t)) t = ts;
+    if (t !== undefined) break;
+  }
+  if (t === undefined) return undefined;
+  const range = { from: readStart(reportBounds(t, o.windowMinutes, o.withPrevious)), until: t };
+  return files.filter((f) => f.hourStart === undefined || hourMayHold(f.hourStart, range) || f.hourStart + HOUR_MS + FILE_HOUR_SLACK_MS > t);
+}
+
+/** The latest ts among the records in the last PEEK_BYTES of each file (gzip ones skipped). */
+function recentTs(files: readonly LogFile[]): number | undefined {
+  let latest: number | undefined;
+  for (const f of files) {
+    if (f.gzip || f.size === 0) continue;
+    const from = Math.max(0, f.size - PEEK_BYTES);
+    const bytes = readBytes(f.path, from, f.size);
+    if (bytes === undefined) continue;
+    const sink = recordLineSink(f.path, (r: MetricRecord) => {
+      if (latest === undefined || r.ts > latest) latest = r.ts;
+    }, new MalformedLog(), { fastPath: false, ids: false });
+    // From the first whole line (the peek may start inside one); a last line without its newline
+    // may still be being written: left out, as a read leaves it.
+    let pos = 0;
+    if (from > 0) {
+      pos = bytes.indexOf(10) + 1;
+      if (pos === 0) continue; // inside one line longer than the peek
+    }
+    for (let nl = bytes.indexOf(10, pos); nl !== -1; nl = bytes.indexOf(10, pos)) {
+      sink.line(bytes, pos, nl, 0);
+      pos = nl + 1;
+    }
+  }
+  return latest;
 }
 
 async function answer(o: ReadWindowOptions, indexed: Indexed[], saved: SavedFiles[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
@@ -277,9 +340,8 @@ async function saveEntries(cacheDir: string, entries: Map<string, CacheEntry>, o
 
 /** The newest record's ts across the directories (`--until latest`), or `fallback` when there are none. */
 export async function latestTimestamp(dirs: readonly string[], fallback: number): Promise<number> {
-  const files = await listLogFiles(dirs);
-  const { indexed, entries } = await indexFiles(files, { dirs, windowMinutes: 1 });
-  for (const e of entries) closeEntry(e);
+  const all = await listLogFiles(dirs);
+  const { indexed } = await indexFiles(filesForLatest(all, { dirs, windowMinutes: 1 }) ?? all, { dirs, windowMinutes: 1 });
   return newestTs(indexed) ?? fallback;
 }
 
