@@ -92,7 +92,7 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
   const results: FileIndex[] = new Array(tasks.length);
   // Every thread, this one included, claims its next task from one shared counter: none waits
   // for another to hand it work, and this thread reads while the workers are still starting
-  // (≈ 40 ms each), so `threads` counts this thread and threads − 1 workers.
+  // (50-130 ms each on a 2-core VM), so `threads` counts this thread and threads − 1 workers.
   const next = new Int32Array(new SharedArrayBuffer(4));
   let done = 0;
   const finished = () => o.onProgress?.(++done, tasks.length);
