@@ -117,7 +117,9 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     }
     await fromWorkers;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    // Not awaited: a worker takes 7-9 ms to stop, which joining the ranges below need not wait
+    // for (the process still waits for it before it exits).
+    for (const w of workers) void w.terminate();
   }
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
