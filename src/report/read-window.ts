@@ -154,7 +154,8 @@ function recentTs(files: readonly LogFile[]): number | undefined {
 
 async function answer(o: ReadWindowOptions, indexed: Indexed[], saved: SavedFiles[], until: number, latest: boolean, now: number, bytesRead: number): Promise<WindowData> {
   const bounds = reportBounds(until, o.windowMinutes, o.withPrevious);
-  // With `latest` every file was indexed; answer from those that can hold the range.
+  // With `latest` more files than the range needs may have been indexed (every one, with the
+  // cache): answer from those that can hold it.
   const range = { from: readStart(bounds), until };
   const used = latest ? indexed.filter((f) => f.file.hourStart === undefined || hourMayHold(f.file.hourStart, range)) : indexed;
   const acc = await answerWindow(used, bounds, { fastPath: o.fastPath, saved });
