@@ -76,9 +76,11 @@ export interface IndexOptions {
 export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Promise<Map<string, FileIndex>> {
   const bytes = jobs.reduce((n, j) => n + j.bytes, 0);
   const out = new Map<string, FileIndex>();
-  const warmUp = o.fastPath && bytes >= PARALLEL_MIN_BYTES;
-  if (o.threads <= 1 || (!o.forceParallel && bytes < PARALLEL_MIN_BYTES)) {
-    if (warmUp) warmUpIndexing({ takesResults: false });
+  const parallel = o.threads > 1 && (o.forceParallel || bytes >= PARALLEL_MIN_BYTES);
+  const tasks: RangeTask[] = parallel ? planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath })) : [];
+  // One range (a single gzip file) is read here: a worker would only add its start-up.
+  if (tasks.length < 2) {
+    if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing();
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;
       out.set(j.path, await indexRange({ path: j.path, start: j.from, end: Infinity, gzip: j.gzip, fastPath: o.fastPath }));
@@ -86,36 +88,16 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     }
     return out;
   }
-  // Loaded here: a run that reads little (a cached one) does not pay for loading worker_threads.
-  const { Worker } = await import('node:worker_threads');
-  const tasks: RangeTask[] = planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath }));
   const results: FileIndex[] = new Array(tasks.length);
-  // Every thread, this one included, claims its next task from one shared counter: none waits
-  // for another to hand it work, and this thread reads while the workers are still starting
-  // (50-130 ms each on a 2-core VM), so `threads` counts this thread and threads − 1 workers.
+  // The workers claim their next task from one shared counter: none waits for another to hand it
+  // work. This thread reads nothing itself (see startReaders): it takes the workers' results in
+  // as they come, off the critical path, and joins them at the end.
   const next = new Int32Array(new SharedArrayBuffer(4));
   let done = 0;
   const finished = () => o.onProgress?.(++done, tasks.length);
-  const workers = Array.from({ length: Math.min(o.threads - 1, tasks.length - 1) }, () => new Worker(WORKER_URL, { workerData: { tasks, next } satisfies WorkerInput }));
-  // Warmed up after the workers are started, not before: a worker takes 50 ms (idle machine) to
-  // 90-130 ms (this thread busy) to run its first line on a 2-core VM, and this thread's warm-up
-  // (≈ 20 ms) then overlaps that instead of delaying it.
-  if (warmUp) warmUpIndexing({ takesResults: workers.length > 0 });
+  const workers = await startReaders(Math.min(o.threads, tasks.length), { tasks, next });
   try {
-    const fromWorkers = Promise.all(workers.map((w) => workerDone(w, tasks, results, finished)));
-    fromWorkers.catch(() => {}); // awaited below, after this thread's share
-    for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
-      try {
-        results[i] = await indexRange(tasks[i]!);
-      } catch (e) {
-        // The same error whichever thread read the range.
-        throw new PerfmonError('READ_FAILED', `cannot read ${tasks[i]!.path}: ${(e as Error).message}`);
-      }
-      finished();
-      // Let the workers' results in between ranges: decoding them then is off the critical path.
-      await new Promise(setImmediate);
-    }
-    await fromWorkers;
+    await Promise.all(workers.map((w) => workerDone(w, tasks, results, finished)));
   } finally {
     // Not awaited: a worker takes 7-9 ms to stop, which joining the ranges below need not wait
     // for (the process still waits for it before it exits).
@@ -129,6 +111,45 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
     else appendIndex(acc, frag);
   }
   return out;
+}
+
+/**
+ * Starts `n` reading workers whose V8 compiles their hot code synchronously.
+ *
+ * With V8's default, concurrent compilation, a thread goes on running its parser unoptimised
+ * while a background thread compiles it (≈ 60 ms of CPU for the parser alone, 100-130 ms of wall
+ * time on a 2-core machine whose two cores are busy reading), and the loop around it is compiled
+ * twice (again for on-stack replacement). Compiled on the spot, the code a reader needs is ready
+ * after its warm-up, before its first range: a cold report of the benchmark day took 0.92-0.93×
+ * the time and CPU (median of 20 paired rounds; docs/benchmarks.md). The command's own thread
+ * cannot be switched (V8 fixes the mode when it creates a thread's isolate), which is why it
+ * leaves the reading to workers. The flag is process-wide: it is set for the workers' start
+ * only and put back once they run, unless the process was started with a choice of its own.
+ */
+async function startReaders(n: number, input: WorkerInput): Promise<import('node:worker_threads').Worker[]> {
+  // Loaded here: a run that reads little (a cached one) does not pay for loading these.
+  const [{ Worker }, v8] = await Promise.all([import('node:worker_threads'), import('node:v8')]);
+  const ownChoice = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('concurrent-recompilation'));
+  if (!ownChoice) v8.setFlagsFromString('--no-concurrent-recompilation');
+  const workers = Array.from({ length: n }, () => new Worker(WORKER_URL, { workerData: input }));
+  if (!ownChoice) {
+    let starting = workers.length;
+    // A worker's isolate exists once it runs ('online'); one that fails to start counts as started.
+    const started = () => {
+      if (--starting === 0) v8.setFlagsFromString('--concurrent-recompilation');
+    };
+    for (const w of workers) {
+      let counted = false;
+      const once = () => {
+        if (!counted) started();
+        counted = true;
+      };
+      w.once('online', once);
+      w.once('error', once);
+      w.once('exit', once);
+    }
+  }
+  return workers;
 }
 
 /** What a worker is started with: every task, and the shared counter of the next one to take. */

@@ -11,7 +11,7 @@ const { tasks, next } = workerData as WorkerInput;
 parentPort?.on('message', () => {});
 
 async function run(): Promise<void> {
-  if (tasks[0]?.fastPath) warmUpIndexing({ takesResults: false });
+  if (tasks[0]?.fastPath) warmUpIndexing();
   for (let i = Atomics.add(next, 0, 1); i < tasks.length; i = Atomics.add(next, 0, 1)) {
     const t = tasks[i]!;
     try {

@@ -1,4 +1,4 @@
-import { appendIndex, decodeMinutes, emptyIndex, encodeMinutes, indexFromJSON, indexingSink, indexToJSON, summarize, summaryFromJSON, summaryToJSON, type FileIndex } from '../cache/file-index.js';
+import { emptyIndex, indexingSink } from '../cache/file-index.js';
 import { resetParserState } from './fast-parse.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -39,39 +39,22 @@ function warmUpLines(): string {
 let warmed = false;
 
 /**
- * Runs the indexing reader over warmUpLines, makes the parser forget the made-up names and
- * minutes, and (`takesResults`) takes the index it made in as a worker's result is taken in.
- * Called once by each thread about to index a large read, before its first range. V8 optimises the parser after a
- * few hundred lines, with type feedback only for the ways those lines took; a way first taken
- * later (the second of two alternating minutes, a number starting `0.`, a name outside the
- * table) threw the optimised code away, and the thread ran unoptimised code until it was
- * compiled again (the parser was compiled 7–9 times per cold report of the benchmark day,
- * ≈ 70 ms each; once per thread since). The sinks made here also come before the real ones:
- * V8 first specialises code to a single closure's variables, and discards it when a second
- * closure is made.
+ * Runs the indexing reader over warmUpLines and makes the parser forget the made-up names and
+ * minutes. Called once by each thread about to index a large read, before its first range. V8
+ * optimises the parser after a few hundred lines, with type feedback only for the ways those
+ * lines took; a way first taken later (the second of two alternating minutes, a number starting
+ * `0.`, a name outside the table) threw the optimised code away, and the thread ran unoptimised
+ * code until it was compiled again (the parser was compiled 7–9 times per cold report of the
+ * benchmark day, ≈ 70 ms each; once per thread since). The sinks made here also come before the
+ * real ones: V8 first specialises code to a single closure's variables, and discards it when a
+ * second closure is made.
  */
-export function warmUpIndexing(o: { takesResults: boolean }): void {
+export function warmUpIndexing(): void {
   if (warmed) return;
   warmed = true;
   const bytes = Buffer.from(warmUpLines(), 'latin1');
   // Four times, each into an index of its own (its minutes new again): V8 records type feedback
   // only once a function has run a while, so ways taken during the first pass alone leave none.
-  let index: FileIndex | undefined;
-  for (let pass = 0; pass < 4; pass++) {
-    index = emptyIndex(0);
-    new LineSplitter(indexingSink('(warm-up)', index, { fastPath: true })).push(bytes);
-  }
+  for (let pass = 0; pass < 4; pass++) new LineSplitter(indexingSink('(warm-up)', emptyIndex(0), { fastPath: true })).push(bytes);
   resetParserState();
-  // Only the command's thread, when it has workers, takes results in (≈ 6 ms of this otherwise).
-  if (!o.takesResults) return;
-  // A worker's result taken in as the command's thread takes it (parallel-read), and joined to
-  // another: decoding stores the statistics' parts into objects made empty, a second store to
-  // those fields, which made V8 throw away the optimised code that adds to them — mid-range, at
-  // the first result, had it not happened here first.
-  const frag = index!;
-  frag.summary = summarize(frag);
-  const copy = indexFromJSON(indexToJSON(frag, false, true), decodeMinutes(new Uint8Array(encodeMinutes(frag)), undefined, true));
-  copy.summary = summaryFromJSON(summaryToJSON(frag.summary!, true));
-  for (const e of copy.minutes.values()) void e.rollup.records;
-  appendIndex(frag, copy);
 }

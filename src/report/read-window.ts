@@ -29,9 +29,9 @@ export interface ReadWindowOptions {
   /** false: parse every line with JSON.parse (the reference the fast path is tested against). */
   fastPath?: boolean;
   /**
-   * Threads for large reads, the calling one included (default: one per core, used from 32 MiB
-   * of logs up). 1 reads on the calling thread only; a number > 1 forces threads − 1 workers
-   * even for small logs (tests).
+   * Threads reading large logs (default: one per core, used from 32 MiB of logs up): workers,
+   * whose results the calling thread joins. 1 reads on the calling thread only; a number > 1
+   * forces that many workers even for small logs (tests).
    */
   threads?: number;
   /**

@@ -120,8 +120,7 @@ describe('parallel reading', () => {
   });
 
   it('a worker\'s minutes arrive encoded and undecoded, and a save copies them as they are, equal to one thread\'s', async () => {
-    // Eight copies of the log (≈ 21 MB): enough ranges that the worker, started after this
-    // thread has begun reading, takes some.
+    // Eight copies of the log (≈ 21 MB), read by two workers.
     const copies = mkdtempSync(join(tmpdir(), 'perfmon-parallel-copies-'));
     try {
       const jobs = Array.from({ length: 8 }, (_, k) => {
