@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { appendIndex, decodeMinutes, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
+import { holdSyncCompile, releaseSyncCompile } from './sync-compile.js';
 import { warmUpIndexing } from './warm-up.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
@@ -124,30 +125,35 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
  * the time and CPU (median of 20 paired rounds; docs/benchmarks.md). The command's own thread
  * cannot be switched (V8 fixes the mode when it creates a thread's isolate), which is why it
  * leaves the reading to workers. The flag is process-wide: it is set for the workers' start
- * only and put back once they run, unless the process was started with a choice of its own.
+ * only and put back once they run (and those of any read overlapping this one: see
+ * sync-compile.ts), unless the process was started with a choice of its own.
  */
 async function startReaders(n: number, input: WorkerInput): Promise<import('node:worker_threads').Worker[]> {
   // Loaded here: a run that reads little (a cached one) does not pay for loading these.
   const [{ Worker }, v8] = await Promise.all([import('node:worker_threads'), import('node:v8')]);
   const ownChoice = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('concurrent-recompilation'));
-  if (!ownChoice) v8.setFlagsFromString('--no-concurrent-recompilation');
-  const workers = Array.from({ length: n }, () => new Worker(WORKER_URL, { workerData: input }));
-  if (!ownChoice) {
-    let starting = workers.length;
-    // A worker's isolate exists once it runs ('online'); one that fails to start counts as started.
-    const started = () => {
-      if (--starting === 0) v8.setFlagsFromString('--concurrent-recompilation');
-    };
-    for (const w of workers) {
+  if (!ownChoice) holdSyncCompile(v8, n);
+  const workers: import('node:worker_threads').Worker[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(WORKER_URL, { workerData: input });
+      workers.push(w);
+      if (ownChoice) continue;
       let counted = false;
+      // A worker's isolate exists once it runs ('online'); one that fails to start counts as started.
       const once = () => {
-        if (!counted) started();
+        if (!counted) releaseSyncCompile(v8);
         counted = true;
       };
       w.once('online', once);
       w.once('error', once);
       w.once('exit', once);
     }
+  } catch (e) {
+    // The readers not created will never run; those created are stopped.
+    if (!ownChoice) for (let i = workers.length; i < n; i++) releaseSyncCompile(v8);
+    for (const w of workers) void w.terminate();
+    throw e;
   }
   return workers;
 }
