@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksum, checksumText } from '../../src/cache/checksum.js';
+import { checksum, checksumText, jsWordLoop, wasmWordLoop } from '../../src/cache/checksum.js';
 import { rng } from '../helpers/rng.js';
 
 describe('checksum', () => {
@@ -39,5 +39,31 @@ describe('checksum', () => {
     c[3] = 0x80;
     c[11] = 0x80;
     expect(checksum(c)).not.toBe(checksum(b));
+  });
+
+  it('gives the values it gave before its loop ran as WebAssembly: saved entries stay valid', () => {
+    // Computed by the all-JavaScript checksum of the previous release.
+    const b = new Uint8Array(1003).map((_, i) => (i * 131 + 7) & 255);
+    expect(checksumText(b)).toBe('0cb95031');
+    expect(checksumText(b.subarray(1, 1002))).toBe('629815a7');
+    expect(checksumText(new Uint8Array(0))).toBe('0a1d301a');
+  });
+
+  it('runs its word loop as WebAssembly here, and that loop gives what the JavaScript one does', () => {
+    const wasm = wasmWordLoop();
+    expect(wasm).toBeDefined();
+    const rand = rng(17);
+    const chunk = 256 * 1024;
+    // Short and long, aligned and not, and across the 256 KiB pieces the module's memory takes.
+    const sizes = [0, 1, 4, 5, 63, 64, 1000, 4099, chunk - 4, chunk, chunk + 4, 3 * chunk + 12];
+    for (const size of sizes) {
+      for (const offset of [0, 1, 3, 4]) {
+        const big = new Uint8Array(size + offset).map(() => Math.floor(rand() * 256));
+        const b = big.subarray(offset);
+        const n = b.length >> 2;
+        const h = Math.floor(rand() * 2 ** 32) | 0;
+        expect(wasm!(b, n, h), `${size} bytes at offset ${offset}`).toBe(jsWordLoop(b, n, h));
+      }
+    }
   });
 });
