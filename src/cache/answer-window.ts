@@ -6,7 +6,7 @@ import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
-import { spanOf, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type RecordSpan, type SummarySpan } from './file-index.js';
+import { BLOCK_MS, blockOf, spanOf, type BlockEntry, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type RecordSpan, type SummarySpan } from './file-index.js';
 import { readCountingSide } from './read-counting-side.js';
 import { readNearEdge } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
@@ -46,21 +46,60 @@ export async function answerWindow(files: readonly IndexedFile[], bounds: Report
       else if (r.firstTs <= bounds.until) addDaySums(acc, sum.days.get(bounds.dayStart));
       continue;
     }
-    let minutes = [...f.index.minutes].sort((a, b) => a[0] - b[0]);
+    let units = unitsOf(f.index, bounds);
     const idle = idleIn(bounds, sum?.span);
     const cuts = sum === undefined || straddlesDay(sum.span, bounds) ? [] : windowCuts(sum.span, bounds);
-    if (sum !== undefined && cuts.length > 0) minutes = answerLargestGroup(acc, sum, minutes, cuts, idle);
-    for (const [m, e] of minutes) {
-      if (!straddles(spanOf(e), bounds)) {
-        if (!idle(spanOf(e))) addWhole(acc, e.rollup);
+    if (sum !== undefined && cuts.length > 0) units = answerLargestGroup(acc, sum, units, cuts, idle);
+    for (const u of units) {
+      const span = spanOf(u.entry);
+      if (!straddles(span, bounds)) {
+        if (!idle(span)) addWhole(acc, u.entry.rollup);
         continue;
       }
-      const x = f.gzip ? undefined : onlyCut(spanOf(e), bounds);
+      // Only a minute is cut: a block a boundary falls inside is its minutes (unitsOf).
+      const m = u.start;
+      const e = u.minute!;
+      const x = f.gzip ? undefined : onlyCut(span, bounds);
       if (x === undefined || !(await answerCut(acc, f.path, m, e, x, o.fastPath))) await rereadMinute(f, m, e.from, e.to, acc, o.fastPath);
     }
   }
   addWholeFiles(acc, inWindow, o.saved ?? []);
   return acc;
+}
+
+/**
+ * Minutes of a file answered as one: a minute, or a block of them (FileIndex.blocks) that no
+ * boundary falls inside — its records all on one side of each, as a minute's are when none cuts it.
+ */
+interface Unit {
+  /** Its first minute's start. */
+  start: number;
+  /** The starts of the minutes it holds. */
+  minutes: readonly number[];
+  entry: MinuteEntry | BlockEntry;
+  /** Set when it is one minute: only a minute is ever cut. */
+  minute?: MinuteEntry;
+}
+
+/** The index's minutes in time order, those of each block no boundary cuts as one unit. */
+function unitsOf(index: FileIndex, bounds: ReportBounds): Unit[] {
+  const sorted = [...index.minutes].sort((a, b) => a[0] - b[0]);
+  const blocks = index.blocks;
+  const out: Unit[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const [m, e] = sorted[i]!;
+    const k = blockOf(m);
+    const block = blocks?.get(k);
+    if (block !== undefined && !straddles(spanOf(block), bounds)) {
+      const minutes: number[] = [];
+      for (; i < sorted.length && sorted[i]![0] < k + BLOCK_MS; i++) minutes.push(sorted[i]![0]);
+      out.push({ start: m, minutes, entry: block });
+    } else {
+      out.push({ start: m, minutes: [m], entry: e, minute: e });
+      i++;
+    }
+  }
+  return out;
 }
 
 /**
@@ -138,16 +177,16 @@ function idleIn(b: ReportBounds, file: SummarySpan | undefined): (r: RecordSpan)
  * minute, or an hour both the window and the previous window start in. Returns the minutes still
  * to answer one by one: the cut ones, or all of them (the caller skips the idle ones).
  */
-function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: Array<[number, MinuteEntry]>, cuts: readonly number[], idle: (r: RecordSpan) => boolean): Array<[number, MinuteEntry]> {
-  const groups: Array<Array<[number, MinuteEntry]>> = Array.from({ length: cuts.length + 1 }, () => []);
-  const cutMinutes: Array<[number, MinuteEntry]> = [];
-  for (const me of minutes) {
-    const r = spanOf(me[1]);
-    if (r.records === 0 || cuts.some((x) => r.firstTs <= x && r.lastTs > x)) cutMinutes.push(me);
-    // A minute no cut falls inside lies wholly after as many cuts as its first record does.
-    else groups[cuts.reduce((k, x) => (x < r.firstTs ? k + 1 : k), 0)]!.push(me);
+function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: Unit[], cuts: readonly number[], idle: (r: RecordSpan) => boolean): Unit[] {
+  const groups: Unit[][] = Array.from({ length: cuts.length + 1 }, () => []);
+  const cutMinutes: Unit[] = [];
+  for (const u of minutes) {
+    const r = spanOf(u.entry);
+    if (r.records === 0 || cuts.some((x) => r.firstTs <= x && r.lastTs > x)) cutMinutes.push(u);
+    // A minute (or block) no cut falls inside lies wholly after as many cuts as its first record does.
+    else groups[cuts.reduce((k, x) => (x < r.firstTs ? k + 1 : k), 0)]!.push(u);
   }
-  const idleGroups = new Set(groups.filter((g) => g.every(([, e]) => idle(spanOf(e)))));
+  const idleGroups = new Set(groups.filter((g) => g.every((u) => idle(spanOf(u.entry)))));
   const used = groups.filter((g) => !idleGroups.has(g));
   if (used.length === 0) return minutes;
   const large = used.reduce((a, b) => (b.length > a.length ? b : a));
@@ -162,26 +201,26 @@ function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: 
   for (const g of groups) {
     if (g === large) continue;
     if (idleGroups.has(g)) {
-      for (const [, e] of g) part.merge(e.rollup);
+      for (const u of g) part.merge(u.entry.rollup);
       continue;
     }
     const together = new Rollup();
-    for (const [, e] of g) together.merge(e.rollup);
+    for (const u of g) together.merge(u.entry.rollup);
     part.merge(together);
     answered.push(together);
   }
-  for (const [, e] of cutMinutes) part.merge(e.rollup);
+  for (const u of cutMinutes) part.merge(u.entry.rollup);
   let first = Infinity;
   let last = -Infinity;
-  for (const [, e] of large) {
-    const s = spanOf(e);
+  for (const u of large) {
+    const s = spanOf(u.entry);
     if (s.firstTs < first) first = s.firstTs;
     if (s.lastTs > last) last = s.lastTs;
   }
-  const largeMinutes = new Set(large.map(([m]) => m));
-  const partMinutes = new Set(minutes.filter(([m]) => !largeMinutes.has(m)).map(([m]) => m));
+  const largeMinutes = new Set(large.flatMap((u) => u.minutes));
+  const partMinutes = new Set(minutes.flatMap((u) => u.minutes).filter((m) => !largeMinutes.has(m)));
   const whole = file.rollup;
-  const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map(([, e]) => e.rollup));
+  const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map((u) => u.entry.rollup));
   if (rest === undefined) return minutes;
   addWhole(acc, rest);
   for (const r of answered) addWhole(acc, r);

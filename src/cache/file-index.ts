@@ -42,6 +42,14 @@ export interface FileIndex {
   /** Complete lines indexed (in a fragment: counted from the fragment's first line). */
   lines: number;
   minutes: Map<number, MinuteEntry>;
+  /**
+   * The minutes of each ten (BLOCK_MS, from a multiple of it) merged, where two or more of them
+   * hold records: a window's side of a file it cuts is merged a block at a time where no boundary
+   * falls inside one (see answerWindow) — 29 minutes are 11 merges, not 29, and a merge in a
+   * cached run is code V8 has not optimised, ≈ 65 µs a histogram. A block present is exactly the
+   * merge of the index's minutes in it; a block absent is answered minute by minute.
+   */
+  blocks?: Map<number, BlockEntry>;
   malformed: MalformedLog;
   /** All minutes merged, when known (indexing computes it; an index loaded from the cache has
    *  its own saved copy beside it). Lets a file no boundary cuts be answered in one merge. */
@@ -66,11 +74,25 @@ export interface FileSummary {
   days: Map<number, DaySums>;
 }
 
+/** Ten minutes: the span of a block (FileIndex.blocks). A UTC day holds 144 of them. */
+export const BLOCK_MS = 10 * MINUTE_MS;
+
+/** Start of the block holding `ts`. */
+export function blockOf(ts: number): number {
+  return Math.floor(ts / BLOCK_MS) * BLOCK_MS;
+}
+
+/** A block's minutes merged, and when its records begin and end where known without the rollup. */
+export interface BlockEntry {
+  rollup: Rollup;
+  readonly span?: RecordSpan;
+}
+
 /** How many records, from when to when (a Rollup is one). */
 export type RecordSpan = Pick<Rollup, 'records' | 'firstTs' | 'lastTs'>;
 
-/** A minute's span, read without decoding its rollup where the cache saved it. */
-export function spanOf(e: MinuteEntry): RecordSpan {
+/** A minute's (or block's) span, read without decoding its rollup where the cache saved it. */
+export function spanOf(e: MinuteEntry | BlockEntry): RecordSpan {
   return e.span ?? e.rollup;
 }
 
@@ -98,19 +120,54 @@ export function dayOf(ts: number): number {
   return Math.floor(ts / DAY_MS) * DAY_MS;
 }
 
-/** The merge of every minute of an index. */
+/**
+ * The merge of every minute of an index; its blocks (FileIndex.blocks) are made on the way, as
+ * the minutes are merged a block at a time (ten minutes never cross a UTC day).
+ */
 export function summarize(index: FileIndex): FileSummary | undefined {
   let first = Infinity;
   let last = -Infinity;
   const rollup = new Rollup();
   const days = new Map<number, DaySums>();
-  for (const [m, e] of index.minutes) {
-    rollup.merge(e.rollup);
-    addDay(days, dayOf(m), e.rollup.tokenSum, e.rollup.costSum);
-    if (m < first) first = m;
-    if (m > last) last = m;
+  const blocks = (index.blocks ??= new Map());
+  blocks.clear();
+  for (const [k, minutes] of byBlock(index.minutes.keys())) {
+    const r = minutes.length === 1 ? index.minutes.get(minutes[0]!)!.rollup : mergeMinutes(index, minutes);
+    if (minutes.length > 1) blocks.set(k, { rollup: r });
+    rollup.merge(r);
+    addDay(days, dayOf(k), r.tokenSum, r.costSum);
+    for (const m of minutes) {
+      if (m < first) first = m;
+      if (m > last) last = m;
+    }
   }
   return first === Infinity ? undefined : { rollup, span: rollup, first, last, days };
+}
+
+/** Minutes by the block they fall in. */
+function byBlock(minutes: Iterable<number>): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const m of minutes) {
+    const k = blockOf(m);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [m]);
+    else list.push(m);
+  }
+  return out;
+}
+
+/** A new rollup of the index's `minutes` merged. */
+function mergeMinutes(index: FileIndex, minutes: readonly number[]): Rollup {
+  const r = new Rollup();
+  for (const m of minutes) r.merge(index.minutes.get(m)!.rollup);
+  return r;
+}
+
+/** The index's minutes in the block starting at `k`. */
+function minutesIn(index: FileIndex, k: number): number[] {
+  const out: number[] = [];
+  for (let m = k; m < k + BLOCK_MS; m += MINUTE_MS) if (index.minutes.has(m)) out.push(m);
+  return out;
 }
 
 function addDay(days: Map<number, DaySums>, day: number, tokens: ExactSum, cost: ExactSum): void {
@@ -217,7 +274,8 @@ export class SavedSummary implements FileSummary {
 
 /**
  * The binary form of an index's minutes, in time order: [minute, from, to, late, the rollup's
- * length, the rollup from an 8-byte boundary], so that a minute can be passed over undecoded.
+ * length, the rollup from an 8-byte boundary], so that a minute can be passed over undecoded;
+ * then its blocks, in time order: [start, the rollup's length, the rollup from an 8-byte boundary].
  */
 export function encodeMinutes(x: FileIndex): Buffer {
   const w = new ByteWriter();
@@ -227,23 +285,41 @@ export function encodeMinutes(x: FileIndex): Buffer {
     w.f64(e.from);
     w.f64(e.to);
     w.f64(e.late);
-    const lengthAt = w.pos;
-    w.u32(0);
-    w.align(8);
-    const start = w.pos;
-    const raw = e instanceof SavedMinute ? e.undecodedCopy : undefined;
-    if (raw !== undefined) w.raw(raw);
-    else e.rollup.encode(w);
-    w.u32At(lengthAt, w.pos - start);
+    encodeRollupAt(w, e);
+  }
+  const blocks = x.blocks ?? new Map<number, BlockEntry>();
+  w.u32(blocks.size);
+  for (const [k, b] of [...blocks].sort((p, q) => p[0] - q[0])) {
+    w.f64(k);
+    encodeRollupAt(w, b);
   }
   return w.bytes();
 }
 
+/** The rollup's length, then the rollup from an 8-byte boundary (copied as it is where it may be). */
+function encodeRollupAt(w: ByteWriter, e: MinuteEntry | BlockEntry): void {
+  const lengthAt = w.pos;
+  w.u32(0);
+  w.align(8);
+  const start = w.pos;
+  const raw = e instanceof SavedRollup ? e.undecodedCopy : undefined;
+  if (raw !== undefined) w.raw(raw);
+  else e.rollup.encode(w);
+  w.u32At(lengthAt, w.pos - start);
+}
+
+/** What decodeMinutes reads: the minutes of an index and its blocks. */
+export interface DecodedMinutes {
+  minutes: Map<number, MinuteEntry>;
+  blocks: Map<number, BlockEntry>;
+}
+
 /**
- * Minutes as encodeMinutes wrote them, each rollup decoded when first used (SavedMinute); throws
- * ByteFormError on bytes it did not write. `onDamage` is called for a rollup that does not decode.
- * `copyable`: the bytes were just encoded in this process (a worker's), so encodeMinutes may copy
- * a minute still undecoded as it is; bytes read from a file are decoded first, which checks them.
+ * Minutes and blocks as encodeMinutes wrote them, each rollup decoded when first used
+ * (SavedRollup); throws ByteFormError on bytes it did not write. `onDamage` is called for a
+ * rollup that does not decode. `copyable`: the bytes were just encoded in this process (a
+ * worker's), so encodeMinutes may copy a rollup still undecoded as it is; bytes read from a file
+ * are decoded first, which checks them.
  */
 export function decodeMinutes(
   bytes: Uint8Array,
@@ -251,37 +327,42 @@ export function decodeMinutes(
     throw new ByteFormError('a minute that does not decode');
   },
   copyable = false,
-): Map<number, MinuteEntry> {
+): DecodedMinutes {
   const r = new ByteReader(bytes);
+  const rollupAt = () => {
+    const length = r.u32();
+    r.align(8);
+    return r.slice(r.skip(length), length);
+  };
   const minutes = new Map<number, MinuteEntry>();
   for (let n = r.u32(); n > 0; n--) {
     const m = r.f64();
     const from = r.f64();
     const to = r.f64();
     const late = r.f64();
-    const length = r.u32();
-    r.align(8);
-    const at = r.skip(length);
-    minutes.set(m, new SavedMinute(r.slice(at, length), from, to, late >= 0 ? late : Infinity, onDamage, copyable));
+    minutes.set(m, new SavedMinute(rollupAt(), from, to, late >= 0 ? late : Infinity, onDamage, copyable));
   }
-  if (!r.done) throw new ByteFormError('bytes left after the minutes');
-  return minutes;
+  const blocks = new Map<number, BlockEntry>();
+  for (let n = r.u32(); n > 0; n--) {
+    const k = r.f64();
+    if (k !== blockOf(k)) throw new ByteFormError(`a block starting at ${k}`);
+    blocks.set(k, new SavedRollup(rollupAt(), onDamage, copyable));
+  }
+  if (!r.done) throw new ByteFormError('bytes left after the blocks');
+  return { minutes, blocks };
 }
 
 /**
- * A minute the cache saved: its span read at once from the first bytes of its rollup (records,
- * first and last time), the rollup decoded when first used. A window that takes a file's
- * minutes on one side of a cut as the file less the other side needs only the other side's.
+ * A rollup the cache saved: its span read at once from its first bytes (records, first and last
+ * time), the rest decoded when first used. A window that takes a file's minutes on one side of a
+ * cut as the file less the other side needs only the other side's.
  */
-export class SavedMinute implements MinuteEntry {
+export class SavedRollup implements BlockEntry {
   private decoded: Rollup | undefined;
   private readonly saved: RecordSpan;
 
   constructor(
     private readonly bytes: Uint8Array,
-    public from: number,
-    public to: number,
-    public late: number,
     private readonly onDamage: () => never,
     private readonly copyable = false,
   ) {
@@ -311,9 +392,23 @@ export class SavedMinute implements MinuteEntry {
   }
 }
 
+/** A minute the cache saved (see SavedRollup), with where its lines lie. */
+export class SavedMinute extends SavedRollup implements MinuteEntry {
+  constructor(
+    bytes: Uint8Array,
+    public from: number,
+    public to: number,
+    public late: number,
+    onDamage: () => never,
+    copyable = false,
+  ) {
+    super(bytes, onDamage, copyable);
+  }
+}
+
 /** An empty index (or fragment) whose first line starts at byte `offset`. */
 export function emptyIndex(offset = 0): FileIndex {
-  return { offset, lines: 0, minutes: new Map(), malformed: new MalformedLog() };
+  return { offset, lines: 0, minutes: new Map(), blocks: new Map(), malformed: new MalformedLog() };
 }
 
 export function minuteOf(ts: number): number {
@@ -423,8 +518,11 @@ export function indexingSink(path: string, index: FileIndex, o: { fastPath?: boo
   return sink;
 }
 
-/** Adds the fragment `b` (the lines that follow `a`'s) to `a`. */
-export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
+/**
+ * Adds the fragment `b` (the lines that follow `a`'s) to `a`. A block both have minutes in is
+ * the merge of their parts in it, or with `mergeBlocks: false` left out (see appendBlocks).
+ */
+export function appendIndex(a: FileIndex, b: FileIndex, o: { mergeBlocks?: boolean } = {}): FileIndex {
   // Only looked at when b has minutes: a loaded index parses its minutes on first access.
   const aEmpty = b.minutes.size > 0 && a.minutes.size === 0;
   if (b.minutes.size > 0) {
@@ -432,6 +530,7 @@ export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
     else if (a.summary && b.summary) mergeSummary(a.summary, b.summary);
     else a.summary = undefined;
   }
+  appendBlocks(a, b, o.mergeBlocks ?? true);
   for (const [m, e] of b.minutes) {
     const mine = a.minutes.get(m);
     if (!mine) a.minutes.set(m, e);
@@ -448,6 +547,38 @@ export function appendIndex(a: FileIndex, b: FileIndex): FileIndex {
   if (b.lines > 0) a.offset = b.offset;
   a.lines += b.lines;
   return a;
+}
+
+/**
+ * `a`'s blocks with the minutes of `b` (lines that follow `a`'s) added, before either's minutes
+ * change: a block only `b` has minutes in is `b`'s as it is (undecoded); one both have is the
+ * merge of their parts in it (each a block, or a lone minute), or none unless `merge`. A block
+ * whose parts are not all known (minutes without their block) is none either: blocks are never
+ * made from minutes here, which would decode ten of them.
+ */
+function appendBlocks(a: FileIndex, b: FileIndex, merge: boolean): void {
+  if (b.minutes.size === 0) return;
+  const blocks = (a.blocks ??= new Map());
+  for (const [k, theirs] of byBlock(b.minutes.keys())) {
+    const mine = minutesIn(a, k);
+    const block = mine.length === 0 ? b.blocks?.get(k) : merge ? mergedBlock(a, b, k, mine, theirs) : undefined;
+    if (block === undefined) blocks.delete(k);
+    else blocks.set(k, block);
+  }
+}
+
+/** The block at `k` of `a`'s `mine` minutes and `b`'s `theirs`, when it is one and its parts are known. */
+function mergedBlock(a: FileIndex, b: FileIndex, k: number, mine: readonly number[], theirs: readonly number[]): BlockEntry | undefined {
+  if (new Set([...mine, ...theirs]).size < 2) return undefined;
+  const p = blockPart(a, k, mine);
+  const q = blockPart(b, k, theirs);
+  return p !== undefined && q !== undefined ? { rollup: new Rollup().merge(p).merge(q) } : undefined;
+}
+
+/** The merge of an index's `minutes` in the block at `k`: its one minute, or its block if known. */
+function blockPart(x: FileIndex, k: number, minutes: readonly number[]): Rollup | undefined {
+  if (minutes.length === 1) return x.minutes.get(minutes[0]!)!.rollup;
+  return x.blocks?.get(k)?.rollup;
 }
 
 export interface FileIndexData {
@@ -469,17 +600,19 @@ export function indexToJSON(x: FileIndex, withMinutes = true, typed = false): Fi
 }
 
 /**
- * `minutes`, when given, are the index's minutes instead of `d.minutes` (decoded apart, see
- * decodeMinutes): set here, not assigned after, as a second store to the field made V8 throw away
+ * `decoded`, when given, holds the index's minutes instead of `d.minutes`, and its blocks (decoded
+ * apart, see decodeMinutes): set here, not assigned after, as a second store to the field made V8 throw away
  * the optimised indexing code that had taken it for a constant.
  */
-export function indexFromJSON(d: FileIndexData, minutes?: FileIndex['minutes']): FileIndex {
+export function indexFromJSON(d: FileIndexData, decoded?: DecodedMinutes): FileIndex {
   const malformed = new MalformedLog();
   malformed.merge(d.malformed);
   return {
     offset: d.offset,
     lines: d.lines,
-    minutes: minutes ?? new Map(d.minutes.map(([m, from, to, r, late]) => [m, { rollup: Rollup.fromJSON(r), from, to, late: typeof late === 'number' && late >= 0 ? late : Infinity }])),
+    minutes: decoded?.minutes ?? new Map(d.minutes.map(([m, from, to, r, late]) => [m, { rollup: Rollup.fromJSON(r), from, to, late: typeof late === 'number' && late >= 0 ? late : Infinity }])),
+    // From plain data, none: the minutes answer alone until summarize() makes them.
+    blocks: decoded?.blocks ?? new Map(),
     malformed,
   };
 }
@@ -487,6 +620,7 @@ export function indexFromJSON(d: FileIndexData, minutes?: FileIndex['minutes']):
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
+ * 16 since a file's minutes are followed by its blocks (ten minutes merged, see FileIndex.blocks);
  * 15 since a minute's rollup is preceded by its length (decoded when used, see SavedMinute); 14
  * since a summary starts with its span (read alone, the rest decoded when used); 13 since a
  * file's line keeps the bytes before its offset (a truncation grown back past it is told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
@@ -501,4 +635,4 @@ export function indexFromJSON(d: FileIndexData, minutes?: FileIndex['minutes']):
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 15, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 16, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

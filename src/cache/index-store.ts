@@ -5,7 +5,7 @@ import { PerfmonError } from '../errors.js';
 import { ByteReader, ByteWriter } from '../stats/bytes.js';
 import { Rollup } from '../stats/rollup.js';
 import { checksumText } from './checksum.js';
-import { decodeMinutes, encodeMinutes, encodeSummary, INDEX_PARAMS, SavedSummary, indexFromJSON, indexToJSON, summarize, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
+import { decodeMinutes, encodeMinutes, encodeSummary, INDEX_PARAMS, SavedSummary, indexFromJSON, indexToJSON, summarize, type DecodedMinutes, type FileIndex, type FileIndexData, type FileSummary } from './file-index.js';
 
 /**
  * The on-disk cache: one entry per log directory, holding each file's index with the identity
@@ -293,7 +293,8 @@ export function verifyEntry(cacheDir: string, logDir: string): LoadResult {
       const bytes = readBlob(f.minutes);
       if (bytes === undefined) return { entry: undefined, reason: 'corrupt' };
       // Every minute's rollup and the summary decoded too (a run decodes only those it uses).
-      for (const e of decodeMinutes(bytes).values()) void e.rollup;
+      const { minutes, blocks } = decodeMinutes(bytes);
+      for (const e of [...minutes.values(), ...blocks.values()]) void e.rollup;
       void f.summary?.rollup;
       if (f.prefix !== undefined) readPrefix(f.prefix, r.entry.dir);
     }
@@ -450,20 +451,26 @@ function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedF
   };
 }
 
-/** An index whose minutes are read, checked and decoded on first use. */
+/** An index whose minutes and blocks are read, checked and decoded on first use. */
 function lazyIndex(f: SavedFile, ref: BlobRef, dir: string): FileIndex {
   const malformed = indexFromJSON({ offset: f.offset, lines: f.lines, minutes: [], malformed: f.malformed }).malformed;
-  let minutes: FileIndex['minutes'] | undefined;
+  let parts: DecodedMinutes | undefined;
+  const read = () => (parts ??= readDecoded(ref, (bytes) => decodeMinutes(bytes, () => damaged('damaged minutes', dir)), 'damaged minutes', dir));
   return {
     offset: f.offset,
     lines: f.lines,
     malformed,
     get minutes() {
-      minutes ??= readDecoded(ref, (bytes) => decodeMinutes(bytes, () => damaged('damaged minutes', dir)), 'damaged minutes', dir);
-      return minutes;
+      return read().minutes;
     },
     set minutes(m) {
-      minutes = m;
+      read().minutes = m;
+    },
+    get blocks() {
+      return read().blocks;
+    },
+    set blocks(b) {
+      read().blocks = b ?? new Map();
     },
   };
 }

@@ -24,6 +24,22 @@ function rollupOf(...isos: string[]): Rollup {
 }
 
 
+/** answerWindow over one file, noting which of the rollups `keys` names get merged (their keys). */
+async function answerNotingMerges<K>(file: IndexedFile, b: ReportBounds, keys: ReadonlyMap<Rollup, K>): Promise<{ got: WindowAccumulator; merged: Set<K> }> {
+  const merged = new Set<K>();
+  const realMerge = Rollup.prototype.merge;
+  Rollup.prototype.merge = function (o: Rollup) {
+    const k = keys.get(o);
+    if (k !== undefined) merged.add(k);
+    return realMerge.call(this, o);
+  };
+  try {
+    return { got: await answerWindow([file], b), merged };
+  } finally {
+    Rollup.prototype.merge = realMerge;
+  }
+}
+
 describe('straddles: whether a boundary falls between the first and the last record', () => {
   const b: ReportBounds = { until: T('2026-11-27T10:30:00.000Z'), from: T('2026-11-27T10:00:00.000Z'), previousFrom: T('2026-11-27T09:30:00.000Z'), dayStart: T('2026-11-27T00:00:00.000Z') };
 
@@ -201,21 +217,8 @@ describe('answerWindow: a file one boundary cuts, its larger side answered as th
       const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
       const minutes = seed % 2 === 0 ? 30 : 25;
       const b = reportBounds(START + 70 * 60_000 + 30_000 + Math.floor(rand() * 20_000), minutes, true);
-      const minuteRollups = new Map([...index.minutes].map(([m, e]) => [e.rollup, m]));
       // Which minutes' rollups get merged (into a window, a group or the part subtracted).
-      const merged = new Set<number>();
-      const realMerge = Rollup.prototype.merge;
-      Rollup.prototype.merge = function (o: Rollup) {
-        const m = minuteRollups.get(o);
-        if (m !== undefined) merged.add(m);
-        return realMerge.call(this, o);
-      };
-      let got: WindowAccumulator;
-      try {
-        got = await answerWindow([{ path, gzip: false, index, summary: index.summary }], b);
-      } finally {
-        Rollup.prototype.merge = realMerge;
-      }
+      const { got, merged } = await answerNotingMerges({ path, gzip: false, index, summary: index.summary }, b, new Map([...index.minutes].map(([m, e]) => [e.rollup, m])));
       expect(seen(got), `seed ${seed}`).toEqual(seen(reference(lines, b)));
       // The minutes between the two starts (the largest group, 18 or more of them) are answered
       // as the file less the others: none is merged. Minute by minute, all of the file's would be.
@@ -387,7 +390,7 @@ describe('answerWindow decodes only the saved summaries it merges', () => {
     }
     const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
     // The minutes as the cache saves and loads them: each rollup decoded when first used.
-    const saved = { ...index, minutes: decodeMinutes(encodeMinutes(index)) };
+    const saved = { ...index, ...decodeMinutes(encodeMinutes(index)) };
     // The window starts 5 s into the file's first minute and ends after the file.
     const b = reportBounds(t0 + 5_000 + 30 * 60_000, 30, false);
     const decode = vi.spyOn(Rollup, 'decode');
@@ -399,5 +402,39 @@ describe('answerWindow decodes only the saved summaries it merges', () => {
     } finally {
       decode.mockRestore();
     }
+  });
+});
+
+describe('answerWindow: a cut file\'s minutes merged a block (ten minutes) at a time', () => {
+  it('merges a block no boundary falls inside as one, none of its minutes, and answers exactly (30 logs)', async () => {
+    const START = T('2026-11-27T10:00:00.000Z');
+    let blocksMerged = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      // An hour of lines, a little out of order; a window of 20-40 minutes ending after it.
+      const rand = rng(31_000 + seed);
+      const lines = Array.from({ length: 1200 }, (_, i) => {
+        const ts = new Date(START + Math.floor((i / 1200) * 60 * 60_000 + rand() * 3_000)).toISOString();
+        return rand() < 0.05
+          ? JSON.stringify({ ts, type: 'queue', depth: Math.floor(rand() * 40) })
+          : JSON.stringify({ ts, stage: ['total', 'classify', 'extract'][i % 3], durationMs: Math.round(rand() * 3e5) / 100, success: rand() > 0.1, llmTokens: i % 7, llmCost: (i % 7) / 1000 });
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'perfmon-answer-blocks-'));
+      temps.push(dir);
+      const { path, index } = writeIndexed(dir, 'app.ndjson', lines);
+      const b = reportBounds(START + 60 * 60_000 + Math.floor(rand() * 60_000), 20 + Math.floor(rand() * 20), seed % 3 === 0);
+      const rollups = new Map([...[...index.minutes].map(([m, e]) => [e.rollup, `minute ${m}`] as const), ...[...index.blocks!].map(([k, e]) => [e.rollup, `block ${k}`] as const)]);
+      const { got, merged } = await answerNotingMerges({ path, gzip: false, index, summary: index.summary }, b, rollups);
+      expect(seen(got), `seed ${seed}`).toEqual(seen(reference(lines, b)));
+      // The blocks wholly inside the window: none of their minutes merged one by one.
+      const inside = [...index.blocks!].filter(([, e]) => e.rollup.firstTs > b.from);
+      expect(inside.length, `seed ${seed}`).toBeGreaterThanOrEqual(1);
+      for (const [k] of inside) {
+        const minutes = [...index.minutes.keys()].filter((m) => m >= k && m < k + 600_000);
+        expect(minutes.filter((m) => merged.has(`minute ${m}`)), `seed ${seed}, block ${k}`).toEqual([]);
+      }
+      blocksMerged += inside.filter(([k]) => merged.has(`block ${k}`)).length;
+    }
+    // Not a test that passes by never taking it: the blocks themselves were merged, many times.
+    expect(blocksMerged).toBeGreaterThan(30);
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { appendIndex, emptyIndex, encodeSummary, indexFromJSON, indexingSink, indexToJSON, minuteOf, SavedSummary, summarize, type FileIndex } from '../../src/cache/file-index.js';
+import { appendIndex, BLOCK_MS, blockOf, decodeMinutes, emptyIndex, encodeMinutes, encodeSummary, indexFromJSON, indexingSink, indexToJSON, minuteOf, SavedRollup, SavedSummary, summarize, type FileIndex } from '../../src/cache/file-index.js';
 import { ByteWriter } from '../../src/stats/bytes.js';
 import { Rollup } from '../../src/stats/rollup.js';
 import { LineSplitter } from '../../src/read/line-splitter.js';
 import { rng } from '../helpers/rng.js';
+import { rollupView } from '../helpers/window-reference.js';
 
 // src/cache/file-index.ts: what a minute's entry says of its records' order (`late`).
 
@@ -140,5 +141,139 @@ describe('SavedSummary: a summary as the cache saved it', () => {
     const cut = new SavedSummary(bytes.subarray(0, 72), damage);
     expect(cut.span.records).toBeGreaterThan(0);
     expect(() => cut.rollup).toThrow('damaged');
+  });
+});
+
+describe('blocks: ten minutes of an index merged', () => {
+  /**
+   * An hour of lines from 10:00, a little out of order, with queue samples; each ten minutes keeps
+   * all its minutes, one of them, or none (so some blocks have no second minute).
+   */
+  function hour(seed: number): string {
+    const rand = rng(seed);
+    const keep = Array.from({ length: 6 }, () => [10, 10, 10, 1, 0][Math.floor(rand() * 5)]!);
+    let text = '';
+    for (let i = 0; i < 1200; i++) {
+      const ts = M + Math.floor((i / 1200) * 3_600_000 - rand() * 2_000);
+      const k = Math.floor((ts - M) / BLOCK_MS);
+      if (k >= 0 && ((ts - M) % BLOCK_MS) / 60_000 >= keep[k]!) continue;
+      const iso = new Date(ts).toISOString();
+      text += rand() < 0.1 ? JSON.stringify({ ts: iso, type: 'queue', depth: Math.floor(rand() * 50) }) : JSON.stringify({ ts: iso, stage: ['total', 'classify'][i % 2], durationMs: Math.round(rand() * 5e5) / 100, success: rand() > 0.1, llmTokens: i % 9 });
+      text += '\n';
+    }
+    return text;
+  }
+
+  /** The index's minutes by block. */
+  function minutesByBlock(index: FileIndex): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    for (const m of index.minutes.keys()) out.set(blockOf(m), [...(out.get(blockOf(m)) ?? []), m]);
+    return out;
+  }
+
+  /** Each block is exactly its minutes merged, and has two or more; returns the blocks that have. */
+  function checkBlocks(index: FileIndex, label: string): Set<number> {
+    const byBlock = minutesByBlock(index);
+    for (const [k, b] of index.blocks!) {
+      const minutes = byBlock.get(k) ?? [];
+      expect(minutes.length, `${label}: block ${k}`).toBeGreaterThan(1);
+      const want = new Rollup();
+      for (const m of minutes) want.merge(index.minutes.get(m)!.rollup);
+      expect(rollupView(b.rollup), `${label}: block ${k}`).toEqual(rollupView(want));
+      expect([b.rollup.lastQueueTs, b.rollup.lastQueueDepth], `${label}: block ${k}`).toEqual([want.lastQueueTs, want.lastQueueDepth]);
+    }
+    return new Set(index.blocks!.keys());
+  }
+
+  /** Blocks that ten minutes with two or more minutes ought to have. */
+  const due = (index: FileIndex) => new Set([...minutesByBlock(index)].filter(([, ms]) => ms.length > 1).map(([k]) => k));
+
+  /** The text cut at `cuts` line boundaries, each piece indexed and summarised as a reader's range is. */
+  function fragments(text: string, cuts: number): FileIndex[] {
+    const ends = [...text.matchAll(/\n/g)].map((m) => m.index! + 1);
+    const rand = rng(text.length);
+    const at = [...new Set(Array.from({ length: cuts }, () => ends[Math.floor(rand() * (ends.length - 1))]!))].sort((a, b) => a - b);
+    return [0, ...at].map((from, i) => {
+      const frag = indexOf(text.slice(from, at[i] ?? text.length), from);
+      frag.summary = summarize(frag);
+      return frag;
+    });
+  }
+
+  it('summarize makes one of every ten minutes holding two or more, each exactly their merge (40 hours)', () => {
+    let lone = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const index = indexOf(hour(seed));
+      const summary = summarize(index)!;
+      expect(checkBlocks(index, `seed ${seed}`)).toEqual(due(index));
+      lone += [...minutesByBlock(index).values()].filter((ms) => ms.length === 1).length;
+      // The summary, merged through the blocks, is still every minute merged.
+      const all = new Rollup();
+      for (const e of index.minutes.values()) all.merge(e.rollup);
+      expect(rollupView(summary.rollup)).toEqual(rollupView(all));
+    }
+    expect(lone).toBeGreaterThan(10); // ten minutes with a single minute, which get no block, were seen
+  });
+
+  it('appending fragments keeps each block exactly its minutes merged; one both hold is merged, or left out when asked (40 hours × 2)', () => {
+    let leftOut = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const text = hour(seed);
+      for (const mergeBlocks of [true, false]) {
+        const parts = fragments(text, 1 + (seed % 4));
+        // Which fragments hold minutes of each block, before appending changes them.
+        const holders = new Map<number, number>();
+        for (const f of parts) for (const k of new Set([...f.minutes.keys()].map(blockOf))) holders.set(k, (holders.get(k) ?? 0) + 1);
+        const index = parts.slice(1).reduce((a, b) => appendIndex(a, b, { mergeBlocks }), appendIndex(emptyIndex(0), parts[0]!));
+        const label = `seed ${seed}, merge ${mergeBlocks}`;
+        const got = checkBlocks(index, label);
+        const want = [...due(index)].filter((k) => mergeBlocks || holders.get(k) === 1);
+        expect([...got].sort(), label).toEqual(want.sort());
+        if (!mergeBlocks) leftOut += due(index).size - got.size;
+      }
+    }
+    expect(leftOut).toBeGreaterThan(20); // blocks a boundary fell inside were seen, and left out
+  });
+
+  it('a block whose parts are not all known is none: never made from its minutes', () => {
+    // Cut at a quarter past: b holds the boundary's block and whole ones of its own.
+    const text = hour(7);
+    const at = text.indexOf('"ts":"2026-11-27T10:15');
+    const cut = text.lastIndexOf('\n', at) + 1;
+    const [a, b] = [indexOf(text.slice(0, cut)), indexOf(text.slice(cut), cut)];
+    summarize(a);
+    summarize(b);
+    const blocksOfB = [...b.blocks!.keys()];
+    expect(blocksOfB.filter((k) => k > blockOf(Date.parse('2026-11-27T10:15:00Z'))).length).toBeGreaterThan(1);
+    // b's blocks unknown (as from plain data): none of b's ten minutes with several gets one,
+    // whether a holds minutes of them or not.
+    b.blocks = new Map();
+    const index = appendIndex(appendIndex(emptyIndex(0), a), b);
+    for (const k of blocksOfB) expect(index.blocks!.has(k), `block ${k}`).toBe(false);
+    expect(index.blocks!.size).toBeGreaterThan(0); // a's own stay
+    checkBlocks(index, 'unknown parts');
+  });
+
+  it('are encoded after the minutes and decode undecoded, spans read at once, copied as they are when encoded again', () => {
+    const index = indexOf(hour(3));
+    summarize(index);
+    const bytes = encodeMinutes(index);
+    const back = decodeMinutes(bytes, undefined, true);
+    expect([...back.minutes.keys()]).toEqual([...index.minutes.keys()].sort((x, y) => x - y));
+    expect([...back.blocks.keys()]).toEqual([...index.blocks!.keys()].sort((x, y) => x - y));
+    const decode = vi.spyOn(Rollup, 'decode');
+    try {
+      for (const [k, b] of back.blocks) {
+        expect(b).toBeInstanceOf(SavedRollup);
+        const r = index.blocks!.get(k)!.rollup;
+        expect(b.span).toEqual({ records: r.records, firstTs: r.firstTs, lastTs: r.lastTs });
+      }
+      expect(decode).not.toHaveBeenCalled();
+      // Encoded again undecoded: the same bytes, copied.
+      expect(Buffer.compare(encodeMinutes({ ...index, ...back }), bytes)).toBe(0);
+    } finally {
+      decode.mockRestore();
+    }
+    for (const [k, b] of back.blocks) expect(rollupView(b.rollup)).toEqual(rollupView(index.blocks!.get(k)!.rollup));
   });
 });

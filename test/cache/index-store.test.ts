@@ -179,7 +179,7 @@ describe('saveEntry / loadEntry', () => {
     const from = headBytes + summaryBytes;
     const bytes = body.subarray(from, from + file.minutesBytes);
     expect(checksumText(bytes)).toBe(file.minutesSum);
-    expect([...decodeMinutes(bytes).keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
+    expect([...decodeMinutes(bytes).minutes.keys()]).toEqual([...want.minutes.keys()].sort((a, b) => a - b));
     // Then the file's prefix (its summary merged with those of the files before it: none here),
     // its length and checksum in the head's first line.
     const [prefixBytes, prefixSum] = (top as unknown as { prefixes: Array<[number, string]> }).prefixes[0]!;

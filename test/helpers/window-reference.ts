@@ -17,24 +17,26 @@ export function reference(lines: readonly string[], b: ReportBounds): WindowAccu
  * differ between merging and subtracting; its value does not): for comparing answers.
  */
 export function seen(a: WindowAccumulator) {
-  const rollup = (r: Rollup | undefined) => {
-    if (r === undefined) return undefined;
-    const stats = (m: Rollup['stages']) =>
-      [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
-        const buckets: number[][] = [];
-        s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
-        return { name, count: s.durations.count, sum: s.durations.sum, min: s.durations.min, max: s.durations.max, errors: s.errors, buckets };
-      });
-    return {
-      records: r.records,
-      firstTs: r.firstTs,
-      lastTs: r.lastTs,
-      stages: stats(r.stages),
-      models: stats(r.models),
-      cache: [r.cacheHits, r.cacheMisses],
-      tokens: [r.tokenRecords, r.tokens, r.cost],
-      queue: [r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])],
-    };
+  return { window: rollupView(a.window), previous: rollupView(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
+}
+
+/** What a report can see of a rollup (see seen). */
+export function rollupView(r: Rollup | undefined) {
+  if (r === undefined) return undefined;
+  const stats = (m: Rollup['stages']) =>
+    [...m].sort(([x], [y]) => (x < y ? -1 : 1)).map(([name, s]) => {
+      const buckets: number[][] = [];
+      s.durations.forEachBucket((ub, n) => buckets.push([ub, n]));
+      return { name, count: s.durations.count, sum: s.durations.sum, min: s.durations.min, max: s.durations.max, errors: s.errors, buckets };
+    });
+  return {
+    records: r.records,
+    firstTs: r.firstTs,
+    lastTs: r.lastTs,
+    stages: stats(r.stages),
+    models: stats(r.models),
+    cache: [r.cacheHits, r.cacheMisses],
+    tokens: [r.tokenRecords, r.tokens, r.cost],
+    queue: [r.queueSamples, r.queueSum, r.queueMax, [...r.depthByMinute].sort((x, y) => x[0] - y[0])],
   };
-  return { window: rollup(a.window), previous: rollup(a.previous), day: [a.dayTokens, a.dayCost], latestQueue: [a.latestQueueTs, a.latestQueueDepth] };
 }

@@ -96,6 +96,16 @@ describe('parallel reading', () => {
     expect(Math.max(...sizes.slice(-6))).toBeLessThanOrEqual(2 ** 20); // the tail: 1 MiB at most
   });
 
+  it('planRanges plans the newest file first, whole, and cuts the oldest into the short last ranges', () => {
+    // Jobs come oldest first, as listLogFiles sorts them.
+    const jobs = Array.from({ length: 10 }, (_, i) => ({ path: `f${i}`, from: 0, bytes: 30 << 20, gzip: false }));
+    const plan = planRanges(jobs, 2);
+    expect(plan[0]!.path).toBe('f9');
+    expect(plan.filter((p) => p.path === 'f9')).toEqual([{ path: 'f9', start: 0, end: Infinity, gzip: false }]);
+    expect(plan.filter((p) => p.path === 'f0').length).toBeGreaterThan(3);
+    expect(plan.at(-1)!.path).toBe('f0');
+  });
+
   it('workers give the same report as one thread, malformed line numbers included', async () => {
     const until = Date.parse('2026-11-27T10:00:00Z');
     const opts = { dirs: [dir], windowMinutes: 60, until, now: () => until, dailyTokenLimit: 1_000_000 };
@@ -143,7 +153,7 @@ describe('parallel reading', () => {
       for (const j of jobs) {
         const saved = two.get(j.path)!;
         const copied = undecoded(saved);
-        const back = { ...saved, minutes: decodeMinutes(encodeMinutes(saved)) };
+        const back = { ...saved, ...decodeMinutes(encodeMinutes(saved)) };
         expect(undecoded(saved)).toBe(copied); // encoding decoded none of them
         expect(JSON.stringify(canonical(back))).toBe(JSON.stringify(canonical(one.get(j.path)!)));
       }
