@@ -1,14 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { LineSplitter, type LineSink } from '../read/line-splitter.js';
-import { MalformedLog } from '../read/malformed.js';
-import { recordLineSink } from '../read/read-log-file.js';
 import { readRange } from '../read/read-range.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS, Rollup } from '../stats/rollup.js';
 import { BLOCK_MS, blockOf, spanOf, type BlockEntry, type DaySums, type FileIndex, type FileSummary, type MinuteEntry, type RecordSpan, type SummarySpan } from './file-index.js';
 import { readCountingSide } from './read-counting-side.js';
-import { readNearEdge } from './read-near-edge.js';
+import { readNearEdge, rereadSink } from './read-near-edge.js';
 import { lazyZlib } from '../read/lazy-zlib.js';
 
 export interface IndexedFile {
@@ -343,8 +341,7 @@ async function rereadMinute(f: IndexedFile, m: number, from: number, to: number,
   const onRecord = (r: MetricRecord) => {
     if (r.ts >= m && r.ts < end) acc.add(r);
   };
-  // Malformed lines were counted when the file was indexed: here they are only skipped.
-  const sink = recordLineSink(f.path, onRecord, new MalformedLog(), { fastPath, ids: false });
+  const sink = rereadSink(f.path, onRecord, fastPath);
   if (f.gzip) await readGzipRange(f.path, from, to, sink);
   else await readRange(f.path, from, to, sink);
 }

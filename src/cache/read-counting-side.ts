@@ -1,11 +1,9 @@
 import { MAX_LINE_BYTES } from '../read/line-splitter.js';
-import { MalformedLog } from '../read/malformed.js';
-import { recordLineSink } from '../read/read-log-file.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
 import type { MetricRecord } from '../schema.js';
 import { MINUTE_MS } from '../stats/rollup.js';
 import type { MinuteEntry } from './file-index.js';
-import { NEAR_EDGE_MAX_BYTES, parseOne, readBytes } from './read-near-edge.js';
+import { NEAR_EDGE_MAX_BYTES, parseOne, readBytes, rereadSink } from './read-near-edge.js';
 
 /**
  * A cut minute re-read on one side of its cut only. `parsed` holds that side's records sorted into
@@ -51,7 +49,7 @@ export function readCountingSide(path: string, m: number, e: MinuteEntry, x: num
   const bounds = atEnd ? b : { ...b, dayStart: Infinity };
   const parsed = new WindowAccumulator(bounds);
   // Before the window, only records after x count; at the end, parsed.add leaves those after x.
-  const sink = recordLineSink(path, (r: MetricRecord) => void (r.ts >= m && r.ts < minuteEnd && (atEnd || r.ts > x) && parsed.add(r)), new MalformedLog(), { fastPath, ids: false });
+  const sink = rereadSink(path, (r: MetricRecord) => void (r.ts >= m && r.ts < minuteEnd && (atEnd || r.ts > x) && parsed.add(r)), fastPath);
   // At the end: parse up to a record later than x + late. Before the window: from a record no
   // later than x − late.
   const [from, to] = atEnd ? [0, firstLineWhere(bytes, timeAt, (t) => t > x + e.late)] : [lastLineWhere(bytes, timeAt, (t) => t <= x - e.late), bytes.length];

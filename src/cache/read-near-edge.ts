@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { MAX_LINE_BYTES } from '../read/line-splitter.js';
+import { MAX_LINE_BYTES, type LineSink } from '../read/line-splitter.js';
 import { MalformedLog } from '../read/malformed.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { WindowAccumulator, type ReportBounds } from '../report/window-accumulator.js';
@@ -52,16 +52,11 @@ export async function readNearEdge(path: string, m: number, e: MinuteEntry, x: n
   // What is parsed: its rollup, and the same records sorted into the window's ranges.
   const parsed = new Rollup();
   const parsedAcc = new WindowAccumulator(b);
-  const parse = recordLineSink(
-    path,
-    (rec) => {
-      if (!inMinute(rec)) return;
-      parsed.add(rec);
-      parsedAcc.add(rec);
-    },
-    new MalformedLog(), // counted when the file was indexed
-    { fastPath, ids: false },
-  );
+  const parse = rereadSink(path, (rec) => {
+    if (!inMinute(rec)) return;
+    parsed.add(rec);
+    parsedAcc.add(rec);
+  }, fastPath);
   // The far side's lines as [start, end) pairs, and which of them hold its first and last time.
   const far: number[] = [];
   let first = Infinity;
@@ -164,10 +159,19 @@ export async function readNearEdge(path: string, m: number, e: MinuteEntry, x: n
   if (rest === undefined) {
     addTail();
     // Sorted into the ranges only: no rollup of them is needed.
-    const sortOnly = recordLineSink(path, (rec) => void (inMinute(rec) && parsedAcc.add(rec)), new MalformedLog(), { fastPath, ids: false });
+    const sortOnly = rereadSink(path, (rec) => void (inMinute(rec) && parsedAcc.add(rec)), fastPath);
     for (let i = 0; i < far.length; i += 2) sortOnly.line(bytes, far[i]!, far[i + 1]!, 0);
   }
   return { parsed: parsedAcc, rest };
+}
+
+/**
+ * The sink a cut minute's lines are re-read through: records only (no ids), the recorder's own
+ * lines by their pattern first (see pattern-parse.ts), malformed lines skipped — they were
+ * counted when the file was indexed.
+ */
+export function rereadSink(path: string, onRecord: (r: MetricRecord) => void, fastPath?: boolean): LineSink {
+  return recordLineSink(path, onRecord, new MalformedLog(), { fastPath, ids: false, pattern: true });
 }
 
 /** The bytes [from, to) of a plain file, or undefined when it is shorter now. */
@@ -195,7 +199,7 @@ export function readBytes(path: string, from: number, to: number): Buffer | unde
 /** The record of one line (a copy: readers reuse theirs), or undefined if it is not one. */
 export function parseOne(bytes: Buffer, start: number, end: number, path: string, fastPath?: boolean): MetricRecord | undefined {
   let out: MetricRecord | undefined;
-  recordLineSink(path, (rec) => (out = { ...rec }), new MalformedLog(), { fastPath, ids: false }).line(bytes, start, end, 0);
+  rereadSink(path, (rec) => (out = { ...rec }), fastPath).line(bytes, start, end, 0);
   return out;
 }
 
@@ -220,7 +224,7 @@ function farExtremes(bytes: Buffer, text: string, far: readonly number[], ties: 
       if (rec.durationMs > x.max) x.max = rec.durationMs;
     }
   };
-  const parse = recordLineSink(path, onRecord, new MalformedLog(), { fastPath, ids: false });
+  const parse = rereadSink(path, onRecord, fastPath);
   // Another name for certain: the line names an untied one at the writer's place and holds no
   // other key that could rename it (JSON.parse takes the last of repeated keys; these lines hold
   // no escapes).

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Session } from 'node:inspector';
 import { fastParseFlat, fastParseRecord, parsedLineEnd } from '../../src/read/fast-parse.js';
+import { patternParseRecord } from '../../src/read/pattern-parse.js';
 import { FlatRecord, flatten } from '../../src/stats/flat-record.js';
 import { readWindow } from '../../src/report/read-window.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { parseRecord, type MetricRecord } from '../../src/schema.js';
 import { rng } from '../helpers/rng.js';
+import { llmLine, queueLine, stageLine } from '../../src/record/line-format.js';
 
 /**
  * Differential tests: the byte-level fast path must agree with the reference path (UTF-8 check,
@@ -55,6 +57,16 @@ function agree(line: Buffer | string): void {
     const { error: _e, signalId: _s, ...rest } = open as MetricRecord & { error?: string; signalId?: string };
     expect(reused).toMatchObject(rest);
     expect(reused).toMatchObject({ error: undefined, signalId: undefined });
+  }
+  // The short re-reads' pattern (pattern-parse.ts): it may decline any line, and a line it takes
+  // gives the reference's record, as the aggregating readers see it (no error, no signalId).
+  const pat = patternParseRecord(padded, 3, 3 + buf.length);
+  if (pat !== undefined) {
+    expect(typeof ref, `pattern accepted a line the reference rejects: ${JSON.stringify(buf.toString('latin1'))}`).toBe('object');
+    const { error: _pe, signalId: _ps, ...took } = pat as MetricRecord & { error?: string; signalId?: string };
+    const { error: _re, signalId: _rs, ...want } = ref as MetricRecord & { error?: string; signalId?: string };
+    expect(took, `pattern read of ${JSON.stringify(buf.toString('latin1'))}`).toEqual(want);
+    expect(Object.is((pat as { durationMs?: number }).durationMs, (ref as { durationMs?: number }).durationMs)).toBe(true);
   }
   if (fast !== undefined) {
     expect(typeof ref, `fast path accepted a line the reference rejects: ${JSON.stringify(buf.toString('latin1'))}`).toBe('object');
@@ -184,6 +196,25 @@ describe('fastParseRecord agrees with JSON.parse + schema', () => {
     }
     // The writer's own lines must take the fast path, or it is not a fast path.
     expect(answered / lines.length).toBeGreaterThan(0.95);
+  });
+
+  it('the recorder\'s own lines, of each kind, take the short re-reads\' pattern', () => {
+    const lines = fixtureLines();
+    const taken = lines.filter((l) => patternParseRecord(l, 0, l.length) !== undefined).length;
+    expect(taken / lines.length).toBeGreaterThan(0.95);
+    const t = Date.parse('2026-11-27T09:00:00.123Z');
+    const own = [
+      stageLine(t, 'classify', 850.4, { success: false, error: 'rate limited', signalId: 'sig_1', llmTokens: 450, llmCost: 0.0023, cacheHit: false, model: 'gpt-4o-mini' }),
+      stageLine(t, 'total', 0, undefined),
+      queueLine(t, 12),
+      llmLine(t, { model: 'gpt-4o', durationMs: 1e-7, llmTokens: 3, llmCost: 1.5e21, cacheHit: true, success: true }),
+      llmLine(t, { model: '' }),
+    ];
+    for (const line of own) {
+      const buf = Buffer.from(line.trimEnd());
+      agree(buf);
+      expect(patternParseRecord(buf, 0, buf.length), line).toBeDefined();
+    }
   });
 
   it.each(ODD_BUT_VALID)('odd but valid: %s', (line) => {
