@@ -620,7 +620,8 @@ export function indexFromJSON(d: FileIndexData, decoded?: DecodedMinutes): FileI
 /**
  * What the rollups depend on: a change here invalidates every cached index. `version` is the
  * entry layout, so each build reads another's entries as outdated instead of failing on them:
- * 16 since a file's minutes are followed by its blocks (ten minutes merged, see FileIndex.blocks);
+ * 17 since a file's line holds its modification and status-change times (an unchanged file is
+ * not opened); 16 since a file's minutes are followed by its blocks (ten minutes merged, see FileIndex.blocks);
  * 15 since a minute's rollup is preceded by its length (decoded when used, see SavedMinute); 14
  * since a summary starts with its span (read alone, the rest decoded when used); 13 since a
  * file's line keeps the bytes before its offset (a truncation grown back past it is told); 12 since each file has a prefix (the merge of its summary and those of the files before it); 11
@@ -635,4 +636,4 @@ export function indexFromJSON(d: FileIndexData, decoded?: DecodedMinutes): FileI
  * its entries keep their names until `perfmon cache clear --all`); 3 since each file's minutes
  * are gzipped apart from the head (2 kept them as text in one gzipped body, 1 saved `index`).
  */
-export const INDEX_PARAMS = { version: 16, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;
+export const INDEX_PARAMS = { version: 17, minuteMs: MINUTE_MS, maxLineBytes: MAX_LINE_BYTES, relativeAccuracy: RELATIVE_ACCURACY } as const;

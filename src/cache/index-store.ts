@@ -40,6 +40,13 @@ export interface FileIdentity {
   size: number;
   /** Hex of the bytes just before the offset indexed ('' for none, or gzip): see readWindow. */
   tail?: string;
+  /**
+   * Its modification and status-change times (ms, as stat gives them) when identified: a file
+   * whose device, inode, size and both times are still these is taken as unchanged without
+   * being opened (see readWindow). Absent: not known, the file is always opened and checked.
+   */
+  mtimeMs?: number;
+  ctimeMs?: number;
 }
 
 export interface CachedFile extends FileIdentity {
@@ -212,7 +219,8 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       const minutes: BlobRef = { source, at: base + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
-      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '' };
+      const time = (x: unknown) => (typeof x === 'number' ? x : undefined);
+      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '', mtimeMs: time(f.mtimeMs), ctimeMs: time(f.ctimeMs) };
       files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob, position: i - 1 } });
     }
     for (const r of prefixRefs) r.at += base + at;
@@ -431,7 +439,7 @@ function writeAll(fd: number, parts: Uint8Array[]): void {
 }
 
 function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size && (a.tail ?? '') === (b.tail ?? '');
+  return a.dev === b.dev && a.ino === b.ino && a.fingerprint === b.fingerprint && a.size === b.size && (a.tail ?? '') === (b.tail ?? '') && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedFile {
@@ -442,6 +450,8 @@ function saved(f: CachedFile, minutes: Uint8Array, summaryBytes: number): SavedF
     fingerprint: f.fingerprint,
     size: f.size,
     tail: f.tail ?? '',
+    mtimeMs: f.mtimeMs,
+    ctimeMs: f.ctimeMs,
     offset: data.offset,
     lines: data.lines,
     malformed: data.malformed,

@@ -8,6 +8,11 @@ export interface LogFile {
   dir: string;
   name: string;
   size: number;
+  /** Device, inode and times as listed: see FileIdentity.mtimeMs. */
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
   gzip: boolean;
   /** Start of the UTC hour named in a perfmon file name; undefined for other names. */
   hourStart: number | undefined;
@@ -53,7 +58,7 @@ export async function listLogFiles(dirs: readonly string[], range?: TimeRange): 
         continue; // removed (e.g. by retention) between readdir and stat: nothing to read
       }
       if (!st.isFile()) continue;
-      files.push({ path, dir, name, size: st.size, gzip: isGzipName(name), hourStart });
+      files.push({ path, dir, name, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, gzip: isGzipName(name), hourStart });
     }
   }
   return files.sort((a, b) => (a.hourStart ?? -1) - (b.hourStart ?? -1) || cmp(a.path, b.path));
