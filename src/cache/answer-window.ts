@@ -172,13 +172,14 @@ function idleIn(b: ReportBounds, file: SummarySpan | undefined): (r: RecordSpan)
  * group is merged once and answered as one rollup, no boundary separating its minutes. That pays
  * when the minutes it leaves undecoded outnumber those it merges only to subtract them (the idle
  * ones among them): the day's first file, cut by the window's start a little after its first
- * minute, or an hour both the window and the previous window start in. Returns the minutes still
- * to answer one by one: the cut ones, or all of them (the caller skips the idle ones).
+ * minute, or an hour both the window and the previous window start in. The minutes come as
+ * units (a block no boundary cuts is one). Returns the units still to answer one by one: the cut
+ * minutes, or all of them (the caller skips the idle ones).
  */
-function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: Unit[], cuts: readonly number[], idle: (r: RecordSpan) => boolean): Unit[] {
+function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, units: Unit[], cuts: readonly number[], idle: (r: RecordSpan) => boolean): Unit[] {
   const groups: Unit[][] = Array.from({ length: cuts.length + 1 }, () => []);
   const cutMinutes: Unit[] = [];
-  for (const u of minutes) {
+  for (const u of units) {
     const r = spanOf(u.entry);
     if (r.records === 0 || cuts.some((x) => r.firstTs <= x && r.lastTs > x)) cutMinutes.push(u);
     // A minute (or block) no cut falls inside lies wholly after as many cuts as its first record does.
@@ -186,14 +187,14 @@ function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: 
   }
   const idleGroups = new Set(groups.filter((g) => g.every((u) => idle(spanOf(u.entry)))));
   const used = groups.filter((g) => !idleGroups.has(g));
-  if (used.length === 0) return minutes;
+  if (used.length === 0) return units;
   const large = used.reduce((a, b) => (b.length > a.length ? b : a));
   // Against answering each used minute (a decode and a merge), the subtraction merges the idle
   // groups' minutes and the cut ones into the part subtracted, each other used group twice more
   // (answered, and into the part), and costs about one more for the file's summary and itself.
   let extra = cutMinutes.length + 1;
   for (const g of groups) if (g !== large) extra += idleGroups.has(g) ? g.length : g.length > 0 ? 1 : 0;
-  if (extra >= large.length) return minutes;
+  if (extra >= large.length) return units;
   const part = new Rollup();
   const answered: Rollup[] = [];
   for (const g of groups) {
@@ -216,10 +217,10 @@ function answerLargestGroup(acc: WindowAccumulator, file: FileSummary, minutes: 
     if (s.lastTs > last) last = s.lastTs;
   }
   const largeMinutes = new Set(large.flatMap((u) => u.minutes));
-  const partMinutes = new Set(minutes.flatMap((u) => u.minutes).filter((m) => !largeMinutes.has(m)));
+  const partMinutes = new Set(units.flatMap((u) => u.minutes).filter((m) => !largeMinutes.has(m)));
   const whole = file.rollup;
   const rest = Rollup.without(whole, part, { first, last, partMinutes }) ?? Rollup.restOf(whole, part, large.map((u) => u.entry.rollup));
-  if (rest === undefined) return minutes;
+  if (rest === undefined) return units;
   addWhole(acc, rest);
   for (const r of answered) addWhole(acc, r);
   return cutMinutes;
