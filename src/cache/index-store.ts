@@ -219,8 +219,7 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
       const minutes: BlobRef = { source, at: base + at, bytes, sum: f.minutesSum };
       at += bytes;
       sumAt += sBytes;
-      const time = (x: unknown) => (typeof x === 'number' ? x : undefined);
-      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '', mtimeMs: time(f.mtimeMs), ctimeMs: time(f.ctimeMs) };
+      const identity = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, size: f.size, tail: typeof f.tail === 'string' ? f.tail : '', mtimeMs: timeOrNone(f.mtimeMs), ctimeMs: timeOrNone(f.ctimeMs) };
       files.set(name, { ...identity, index: lazyIndex(f, minutes, top.dir), summary, minutes, prefix: prefixRefs[i - 1], saved: { line: lines[i]!, identity, summaryBlob, position: i - 1 } });
     }
     for (const r of prefixRefs) r.at += base + at;
@@ -229,6 +228,11 @@ function readEntry(fd: number, path: string, logDir: string): LoadResult {
     return { entry: undefined, reason: 'corrupt' };
   }
   return { entry: { dir: top.dir, files, source } };
+}
+
+/** A saved time, or undefined where the line holds none (or something else). */
+function timeOrNone(x: unknown): number | undefined {
+  return typeof x === 'number' ? x : undefined;
 }
 
 /** `bytes` bytes of `fd` from `at`, in a buffer of their own (starting on an 8-byte boundary). */
