@@ -9,14 +9,22 @@
 // This directory is CommonJS (bin/package.json): starting from an ES module cost ≈ 10 ms more
 // per run in Node's ES module loader.
 const { readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
-const { dirname } = require('node:path');
+const { dirname, join } = require('node:path');
 const { fileURLToPath } = require('node:url');
 const { Script } = require('node:vm');
 
 // The wrapper Node's own CommonJS loader uses: the bundle sees require, module and __filename.
 const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const TAIL = '\n});';
+
+/**
+ * The `require` a bundle sees: Node's modules, and the bundle's own files by a path relative to
+ * its directory (the parts main.cjs loads on demand). Not module.createRequire: loading
+ * node:module loads Node's ES module loader with it, ≈ 0.5 ms of every run.
+ */
+function bundleRequire(dir) {
+  return (id) => require(id.startsWith('./') || id.startsWith('../') ? join(dir, id) : id);
+}
 
 /** The code cache's path for a bundle. */
 const codeCachePath = (file) => `${file}.code-cache`;
@@ -36,7 +44,7 @@ function loadBundle(file) {
   }
   const script = new Script(HEAD + source + TAIL, { filename: path, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(path), module, path, dirname(path));
+  script.runInThisContext()(module.exports, bundleRequire(dirname(path)), module, path, dirname(path));
   return { exports: module.exports, script, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
 }
 

@@ -1,10 +1,16 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { isPerfmonError } from '../errors.js';
 import type { CliIO, CliRun } from './context.js';
 import { formatNagiosUnknown } from '../export/nagios.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+/**
+ * perfmon's version, from its package.json: read only for `--version`, which names it (the help
+ * does not), so that no other run reads and parses the file.
+ */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 type MakeCommand = (io: CliIO, run: CliRun) => Command;
 
@@ -28,9 +34,9 @@ const COMMANDS: ReadonlyArray<[string, () => Promise<MakeCommand>]> = [
 
 /**
  * The program with every command; with `only`, just the command it names when it names one
- * (what a run needs); with `null`, none (`--version`).
+ * (what a run needs); with `null`, none (`--version`). `version` is what `--version` prints.
  */
-export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, only?: string | null): Promise<Command> {
+export async function createProgram(io: CliIO, run: CliRun = { exitCode: 0 }, only?: string | null, version = packageVersion()): Promise<Command> {
   const program = new Command('perfmon')
     .description('Monitor multi-stage pipelines from their NDJSON metric logs.')
     .version(version, '-V, --version')
@@ -72,7 +78,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const name = argv.find((a) => !a.startsWith('-'));
   const help = argv.includes('--help') || argv.includes('-h');
   const versionOnly = name === undefined && (argv.includes('--version') || argv.includes('-V'));
-  const program = await createProgram(io, run, help ? undefined : versionOnly ? null : name);
+  // Only a run that may print the version reads it (-V alone or among other short flags).
+  const asksVersion = argv.some((a) => a === '--version' || (/^-[^-]/.test(a) && a.includes('V')));
+  const program = await createProgram(io, run, help ? undefined : versionOnly ? null : name, asksVersion ? packageVersion() : '');
   const isIssues = name === 'issues';
   const unknown = (code: number, message: string): number => {
     if (!isIssues) return code;

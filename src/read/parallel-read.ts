@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { appendIndex, decodeMinutes, emptyIndex, indexFromJSON, summaryFromJSON, type FileIndex } from '../cache/file-index.js';
 import { PerfmonError } from '../errors.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
@@ -12,11 +11,14 @@ const MIN_RANGE_BYTES = 1 << 20;
 /** A range is at most 1/(threads × this) of what is left to plan (guided self-scheduling). */
 const SHARE = 4;
 
-// Under vitest the sources are TypeScript, which a worker cannot load: use the build.
-const WORKER_URL = import.meta.url.endsWith('.ts') ? new URL('../../dist/read/read-worker.js', import.meta.url) : new URL('./read-worker.js', import.meta.url);
+/** The worker's script. Under vitest the sources are TypeScript, which a worker cannot load: use the build. */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('../../dist/read/read-worker.js', import.meta.url) : new URL('./read-worker.js', import.meta.url);
+}
 
+/** One thread per core. (node:os is loaded here, on first use: a run from the cache reads no log.) */
 export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  return Math.max(1, process.getBuiltinModule('node:os').availableParallelism());
 }
 
 /** What to index: a file from byte `from` (0, or where its cached index ends) to its end. */
@@ -142,7 +144,7 @@ async function startReaders(n: number, input: WorkerInput): Promise<import('node
   const workers: import('node:worker_threads').Worker[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const w = new Worker(WORKER_URL, { workerData: input });
+      const w = new Worker(workerUrl(), { workerData: input });
       workers.push(w);
       if (ownChoice) continue;
       let counted = false;

@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -477,10 +477,11 @@ describe('saveEntry / loadEntry', () => {
 });
 
 describe('defaultCacheDir', () => {
-  it('is $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon', () => {
+  it('is $XDG_CACHE_HOME/perfmon, else ~/.cache/perfmon, home being $HOME where it is set', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/perfmon');
-    expect(defaultCacheDir({ XDG_CACHE_HOME: '', HOME: '/h' })).toMatch(/[/\\]\.cache[/\\]perfmon$/);
-    expect(defaultCacheDir({})).toMatch(/[/\\]\.cache[/\\]perfmon$/);
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '', HOME: '/h' })).toBe(join('/h', '.cache', 'perfmon'));
+    expect(defaultCacheDir({})).toBe(join(homedir(), '.cache', 'perfmon'));
+    expect(defaultCacheDir({ HOME: '' })).toBe(join(homedir(), '.cache', 'perfmon'));
   });
 });
 
