@@ -10,7 +10,8 @@ import { parseTimestamp, type MetricRecord } from '../schema.js';
  * writer's key order, an escape, a space, a non-ASCII byte, a value the schema refuses) is left
  * to the usual readers (undefined), so what is accepted here is exactly what JSON.parse and the
  * schema give for it (the differential tests of fast-parse hold this path to the reference too).
- * Records come without `signalId` and `error`, as the aggregating readers' do (`ids: false`).
+ * Records come without `signalId` and `error`, as the aggregating readers' do (`ids: false`); the
+ * two may come in either order.
  */
 export function patternParseRecord(buf: Buffer, start: number, end: number): MetricRecord | undefined {
   // Bytes as latin1 chars: a byte of a multi-byte UTF-8 character is ≥ 0x80, which no pattern takes.
@@ -32,8 +33,11 @@ const TS = '\\{"ts":"(\\d{4}-\\d\\d-\\d\\d)T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d
 const AFTER_TS = 33;
 const BOOL = '(true|false)';
 
+// `error` and `signalId`, strings a record read here does not keep, in either order: the recorder
+// writes the error first, writers that put the id with the time before the outcome, the id
+// first. (Either key twice is JSON.parse's last of two strings: the same record.)
 const STAGE = new RegExp(
-  `^${TS}"stage":"(${S}+)","durationMs":(${NUM})(?:,"success":${BOOL})?(?:,"error":"${S}*")?(?:,"signalId":"${S}*")?(?:,"llmTokens":(${NUM}))?(?:,"llmCost":(${NUM}))?(?:,"cacheHit":${BOOL})?(?:,"model":"(${S}*)")?\\}$`,
+  `^${TS}"stage":"(${S}+)","durationMs":(${NUM})(?:,"success":${BOOL})?(?:,"(?:error|signalId)":"${S}*"){0,2}(?:,"llmTokens":(${NUM}))?(?:,"llmCost":(${NUM}))?(?:,"cacheHit":${BOOL})?(?:,"model":"(${S}*)")?\\}$`,
 );
 const QUEUE = new RegExp(`^${TS}"type":"queue","depth":(${NUM})\\}$`);
 const LLM = new RegExp(

@@ -217,6 +217,30 @@ describe('fastParseRecord agrees with JSON.parse + schema', () => {
     }
   });
 
+  it('stage lines with the signal id before the error take the pattern too, and read as the reference does', () => {
+    const t = '2026-11-27T09:00:00.123Z';
+    const lines = [
+      `{"ts":"${t}","stage":"extract","durationMs":2334.5,"success":false,"signalId":"sig_11","error":"upstream 503","llmTokens":698,"llmCost":0.00698,"cacheHit":false,"model":"gpt-4o"}`,
+      `{"ts":"${t}","stage":"total","durationMs":3236.8,"success":false,"signalId":"sig_11","error":"stage failed"}`,
+      `{"ts":"${t}","stage":"total","durationMs":3,"success":true,"signalId":"sig_11"}`,
+      // A key twice: JSON.parse keeps the last, and the record keeps neither.
+      `{"ts":"${t}","stage":"total","durationMs":3,"success":false,"error":"a","error":"b"}`,
+    ];
+    for (const line of lines) {
+      const buf = Buffer.from(line);
+      agree(buf);
+      expect(patternParseRecord(buf, 0, buf.length), line).toMatchObject({ type: 'stage', durationMs: JSON.parse(line).durationMs });
+    }
+    // Not three of them, nor a value other than a string.
+    for (const line of [
+      `{"ts":"${t}","stage":"total","durationMs":3,"error":"a","signalId":"s","error":"b"}`,
+      `{"ts":"${t}","stage":"total","durationMs":3,"signalId":7,"error":"b"}`,
+    ]) {
+      agree(Buffer.from(line));
+      expect(patternParseRecord(Buffer.from(line), 0, line.length), line).toBeUndefined();
+    }
+  });
+
   it.each(ODD_BUT_VALID)('odd but valid: %s', (line) => {
     agree(line);
     expect(typeof reference(Buffer.from(line))).toBe('object');
