@@ -66,7 +66,8 @@ export function planRanges(jobs: ReadonlyArray<{ path: string; from?: number; by
 }
 
 export interface IndexOptions {
-  threads: number;
+  /** Threads to read with (default: defaultThreads(), asked only when the jobs are large enough). */
+  threads?: number;
   fastPath: boolean;
   /** Use workers even below PARALLEL_MIN_BYTES (tests). */
   forceParallel?: boolean;
@@ -81,8 +82,8 @@ export interface IndexOptions {
 export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Promise<Map<string, FileIndex>> {
   const bytes = jobs.reduce((n, j) => n + j.bytes, 0);
   const out = new Map<string, FileIndex>();
-  const parallel = o.threads > 1 && (o.forceParallel || bytes >= PARALLEL_MIN_BYTES);
-  const tasks: RangeTask[] = parallel ? planRanges(jobs, o.threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath })) : [];
+  const threads = (o.forceParallel || bytes >= PARALLEL_MIN_BYTES) && jobs.length > 0 ? (o.threads ?? defaultThreads()) : 1;
+  const tasks: RangeTask[] = threads > 1 ? planRanges(jobs, threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath })) : [];
   // One range (a single gzip file) is read here: a worker would only add its start-up.
   if (tasks.length < 2) {
     if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing();
@@ -100,7 +101,7 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
   const next = new Int32Array(new SharedArrayBuffer(4));
   let done = 0;
   const finished = () => o.onProgress?.(++done, tasks.length);
-  const workers = await startReaders(Math.min(o.threads, tasks.length), { tasks, next });
+  const workers = await startReaders(Math.min(threads, tasks.length), { tasks, next });
   try {
     await Promise.all(workers.map((w) => workerDone(w, tasks, results, finished)));
   } finally {

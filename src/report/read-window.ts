@@ -7,7 +7,7 @@ import { PerfmonError } from '../errors.js';
 import { HOUR_MS } from '../record/file-name.js';
 import { FILE_HOUR_SLACK_MS, listLogFiles, hourMayHold, type LogFile } from '../read/list-files.js';
 import { MalformedLog } from '../read/malformed.js';
-import { defaultThreads, indexJobs, type IndexJob } from '../read/parallel-read.js';
+import { indexJobs, type IndexJob } from '../read/parallel-read.js';
 import { recordLineSink } from '../read/read-log-file.js';
 import { FINGERPRINT_BYTES } from '../read/tailer.js';
 import type { MetricRecord } from '../schema.js';
@@ -231,7 +231,7 @@ async function indexWith(files: readonly LogFile[], o: ReadWindowOptions, entrie
     }
     plans.push({ file, identity, base });
   }
-  const fragments = await indexJobs(jobs, { threads: o.threads ?? defaultThreads(), fastPath: o.fastPath !== false, forceParallel: o.threads !== undefined && o.threads > 1, onProgress: o.onProgress });
+  const fragments = await indexJobs(jobs, { threads: o.threads, fastPath: o.fastPath !== false, forceParallel: o.threads !== undefined && o.threads > 1, onProgress: o.onProgress });
   const bytesRead = jobs.reduce((n, j) => n + j.bytes, 0);
   const indexed: Indexed[] = [];
   // A file listed twice (the same --dir given twice) has one cached index: extend it only once,
