@@ -1,5 +1,6 @@
 import { emptyIndex, indexingSink } from '../cache/file-index.js';
 import { resetParserState } from './fast-parse.js';
+import { useBucketTable } from '../stats/duration-histogram.js';
 import { LineSplitter } from './line-splitter.js';
 
 /**
@@ -52,6 +53,8 @@ let warmed = false;
 export function warmUpIndexing(): void {
   if (warmed) return;
   warmed = true;
+  // The histograms' table first: a bucket found without it is a way the warmed code would not take.
+  useBucketTable();
   const bytes = Buffer.from(warmUpLines(), 'latin1');
   // Four times, each into an index of its own (its minutes new again): V8 records type feedback
   // only once a function has run a while, so ways taken during the first pass alone leave none.

@@ -21,52 +21,93 @@ export const MAX_TRACKED_MS = 1e9;
 const MIN_INDEX = Math.ceil(Math.log(MIN_TRACKED_MS) * INV_LOG_GAMMA);
 const MAX_INDEX = Math.ceil(Math.log(MAX_TRACKED_MS) * INV_LOG_GAMMA);
 
-// Bucket i holds the durations in (BOUNDS[i − 1], BOUNDS[i]], BOUNDS[i] = γ^i: finding it is a
-// table lookup, not a logarithm (a logarithm per record was a fifth of the cost of rolling a
-// record up). The double's exponent and top 8 mantissa bits pick a slice of the number line
-// 0.4 % wide; APPROX holds the bucket of each slice's start, and as a bucket is 1 % wide, at
-// most one boundary lies between that start and the value.
+// Bucket i holds the durations in (bound(i − 1), bound(i)], bound(i) = γ^i as Math.pow gives it.
+// Bounds are computed when first asked for (BOUNDS holds 0 until then): a cached run puts a few
+// hundred records into a few hundred buckets, and computing all 2,800 bounds and the table below
+// before its first record was ≈ 1.2 ms of it.
 const BOUND_BASE = MIN_INDEX - 1;
 const BOUNDS = new Float64Array(MAX_INDEX - BOUND_BASE + 1);
-for (let i = BOUND_BASE; i <= MAX_INDEX; i++) BOUNDS[i - BOUND_BASE] = Math.pow(GAMMA, i);
+
+/** γ^i, for BOUND_BASE ≤ i ≤ MAX_INDEX. */
+function bound(i: number): number {
+  const k = i - BOUND_BASE;
+  return BOUNDS[k] || (BOUNDS[k] = Math.pow(GAMMA, i));
+}
+
+// Finding a value's bucket: from a logarithm, for the first records; then, where many are added
+// (a log read whole), from a table (APPROX), built on the TABLE_AFTER-th, as a logarithm per record
+// was a fifth of the cost of rolling a record up. The double's exponent and top 8 mantissa bits
+// pick a slice of the number line 0.4 % wide; APPROX holds the bucket of each slice's start, and
+// as a bucket is 1 % wide, at most one boundary lies between that start and the value. Either
+// way the bucket is the first whose bound is at least the value.
+const TABLE_AFTER = 4096;
+let untilTable = TABLE_AFTER;
 const E_MIN = 1023 + Math.floor(Math.log2(MIN_TRACKED_MS));
 const E_MAX = 1023 + Math.floor(Math.log2(MAX_TRACKED_MS));
-const APPROX = new Int32Array((E_MAX - E_MIN + 1) * 256);
+let APPROX: Int32Array | undefined;
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 /** Index of the word holding a double's sign, exponent and top mantissa bits. */
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-// The number line is cut into slices, 256 per power of two: a positive double's slice (APPROX's
-// index) is its exponent less E_MIN and its top 8 mantissa bits, from the high word of its bits:
-// (((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255).
-{
-  // APPROX[k] is the first bucket whose bound is at least slice k's start: bucket i for the
+
+/**
+ * The table, every bound computed. The number line is cut into slices, 256 per power of two: a
+ * positive double's slice (APPROX's index) is its exponent less E_MIN and its top 8 mantissa
+ * bits, from the high word of its bits: (((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255).
+ */
+function approxTable(): Int32Array {
+  for (let i = BOUND_BASE; i <= MAX_INDEX; i++) bound(i);
+  const approx = new Int32Array((E_MAX - E_MIN + 1) * 256);
+  // approx[k] is the first bucket whose bound is at least slice k's start: bucket i for the
   // slices that start in (BOUNDS[i − 1], BOUNDS[i]], which are those after the one holding
   // BOUNDS[i − 1], up to the one holding BOUNDS[i] (a slice holding a bound starts at or below
   // it). Filled a bucket at a time (2,800 steps), not a slice at a time (10,000), the bounds'
-  // high words read through a view and no call but the fill: this runs in every process, before
-  // V8 has optimised anything (0.3 ms, where a step calling a function for the slice and a clamp took 1.7 ms).
+  // high words read through a view and no call but the fill, as this runs before V8 has
+  // optimised anything.
   const boundWords = new Uint32Array(BOUNDS.buffer);
   let from = 0;
   for (let i = BOUND_BASE; i < MAX_INDEX; i++) {
     const hi = boundWords[2 * (i - BOUND_BASE) + HI]!;
     // The slice holding BOUNDS[i] (negative below the table: nothing to fill).
-    const to = Math.min(APPROX.length, ((((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255)) + 1);
+    const to = Math.min(approx.length, ((((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255)) + 1);
     if (to > from) {
-      APPROX.fill(i, from, to);
+      approx.fill(i, from, to);
       from = to;
     }
   }
-  APPROX.fill(MAX_INDEX, from);
+  approx.fill(MAX_INDEX, from);
+  return approx;
+}
+
+/**
+ * Builds the table now, for a thread about to add many records (see warmUpIndexing): code V8
+ * optimises then never takes the way without it, which would throw that code away once taken.
+ */
+export function useBucketTable(): void {
+  APPROX ??= approxTable();
 }
 
 /** The bucket of a duration of at least MIN_TRACKED_MS. */
 export function bucketIndex(ms: number): number {
   if (ms >= MAX_TRACKED_MS) return MAX_INDEX;
+  if (APPROX === undefined) {
+    if (--untilTable === 0) APPROX = approxTable();
+    return bucketByLog(ms);
+  }
   F64[0] = ms;
   const hi = U32[HI]!;
   let i = APPROX[(((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255)]!;
   while (ms > BOUNDS[i - BOUND_BASE]!) i++;
+  return i;
+}
+
+/**
+ * bucketIndex from a logarithm instead of the table: the same bucket, as the first whose bound is
+ * at least `ms`, searched from one below the logarithm's (which a rounding error may put one off).
+ */
+export function bucketByLog(ms: number): number {
+  let i = Math.max(BOUND_BASE, Math.ceil(Math.log(ms) * INV_LOG_GAMMA) - 1);
+  while (ms > bound(i)) i++;
   return i;
 }
 
@@ -77,7 +118,7 @@ export function bucketValue(i: number): number {
 
 /** Upper bound of bucket `i` (inclusive). */
 export function bucketUpperBound(i: number): number {
-  return i >= BOUND_BASE && i <= MAX_INDEX ? BOUNDS[i - BOUND_BASE]! : Math.pow(GAMMA, i);
+  return i >= BOUND_BASE && i <= MAX_INDEX ? bound(i) : Math.pow(GAMMA, i);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DurationHistogram,
   MIN_TRACKED_MS,
+  bucketByLog,
   bucketIndex,
   bucketUpperBound,
   nearestRank,
@@ -329,7 +330,7 @@ describe('DurationHistogram countAtOrBelow', () => {
   });
 });
 
-describe('bucketIndex (a table lookup, no logarithm)', () => {
+describe('bucketIndex (from a logarithm, then a table lookup)', () => {
   /** The definition: bucket i holds (γ^(i−1), γ^i]. */
   function holds(ms: number): void {
     const i = bucketIndex(ms);
@@ -356,6 +357,43 @@ describe('bucketIndex (a table lookup, no logarithm)', () => {
       expect(bucketIndex(b)).toBe(i);
       expect(bucketIndex(next(b, 1n))).toBe(i + 1);
       expect(bucketIndex(next(b, -1n))).toBe(i);
+    }
+  });
+
+  it('the logarithm (a process\'s first records) and the table give the same bucket, on and next to every bound', () => {
+    for (let k = 0; k < 5_000; k++) bucketIndex(1 + k); // the table is built by now
+    const f = new Float64Array(1);
+    const u = new BigUint64Array(f.buffer);
+    const next = (x: number, d: 1n | -1n) => {
+      f[0] = x;
+      u[0] = u[0]! + d;
+      return f[0]!;
+    };
+    for (let i = bucketIndex(MIN_TRACKED_MS); bucketUpperBound(i) < 1e9; i++) {
+      const b = bucketUpperBound(i);
+      for (const ms of [b, next(b, 1n), next(b, -1n), b * 1.003]) expect(bucketByLog(ms), `${ms}`).toBe(bucketIndex(ms));
+    }
+    const r = rng(79);
+    for (let k = 0; k < 50_000; k++) {
+      const ms = MIN_TRACKED_MS * Math.pow(1e12 - 1, r());
+      expect(bucketByLog(ms), `${ms}`).toBe(bucketIndex(ms));
+    }
+    expect(bucketByLog(MIN_TRACKED_MS)).toBe(bucketIndex(MIN_TRACKED_MS));
+  });
+
+  it('a process that adds a few hundred durations computes the bounds of their buckets, not all 2,800 nor the table', async () => {
+    vi.resetModules();
+    const pow = vi.spyOn(Math, 'pow');
+    try {
+      const fresh = await import('../../src/stats/duration-histogram.js');
+      const h = new fresh.DurationHistogram();
+      const r = rng(80);
+      for (let k = 0; k < 300; k++) h.add(Math.round(10 + r() * 3_000));
+      expect(h.count).toBe(300);
+      expect(pow.mock.calls.length).toBeLessThan(900);
+      expect(pow.mock.calls.length).toBeGreaterThan(0);
+    } finally {
+      pow.mockRestore();
     }
   });
 
