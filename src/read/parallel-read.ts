@@ -3,9 +3,12 @@ import { PerfmonError } from '../errors.js';
 import { indexRange, type RangeResult, type RangeTask } from './index-range.js';
 import { holdSyncCompile, releaseSyncCompile } from './sync-compile.js';
 import { warmUpIndexing } from './warm-up.js';
+import { useBucketTable } from '../stats/duration-histogram.js';
 
 /** Below this many bytes one thread is faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/** From this many bytes to read on this thread, the histograms' bucket table pays (see useBucketTable). */
+const BUCKET_TABLE_MIN_BYTES = 1 << 20;
 /** The smallest range planned: ≈ 5 ms of reading, so the threads finish within that of each other. */
 const MIN_RANGE_BYTES = 1 << 20;
 /** A range is at most 1/(threads × this) of what is left to plan (guided self-scheduling). */
@@ -86,6 +89,7 @@ export async function indexJobs(jobs: readonly IndexJob[], o: IndexOptions): Pro
   const tasks: RangeTask[] = threads > 1 ? planRanges(jobs, threads).map((p, id) => ({ ...p, id, fastPath: o.fastPath })) : [];
   // One range (a single gzip file) is read here: a worker would only add its start-up.
   if (tasks.length < 2) {
+    if (bytes >= BUCKET_TABLE_MIN_BYTES) useBucketTable();
     if (o.fastPath && bytes >= PARALLEL_MIN_BYTES) warmUpIndexing();
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;

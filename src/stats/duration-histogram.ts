@@ -34,14 +34,13 @@ function bound(i: number): number {
   return BOUNDS[k] || (BOUNDS[k] = Math.pow(GAMMA, i));
 }
 
-// Finding a value's bucket: from a logarithm, for the first records; then, where many are added
-// (a log read whole), from a table (APPROX), built on the TABLE_AFTER-th, as a logarithm per record
-// was a fifth of the cost of rolling a record up. The double's exponent and top 8 mantissa bits
-// pick a slice of the number line 0.4 % wide; APPROX holds the bucket of each slice's start, and
-// as a bucket is 1 % wide, at most one boundary lies between that start and the value. Either
-// way the bucket is the first whose bound is at least the value.
-const TABLE_AFTER = 4096;
-let untilTable = TABLE_AFTER;
+// Finding a value's bucket: from a logarithm, until a thread about to add many records (an
+// indexing read of a megabyte or more) builds a table (APPROX, useBucketTable), as a logarithm
+// per record was a fifth of the cost of rolling a record up. The double's exponent and top 8
+// mantissa bits pick a slice of the number line 0.4 % wide; APPROX holds the bucket of each
+// slice's start, and as a bucket is 1 % wide, at most one boundary lies between that start and
+// the value. Either way the bucket is the first whose bound is at least the value. (Not built
+// after so many records: code V8 had optimised before then was thrown away when it switched.)
 const E_MIN = 1023 + Math.floor(Math.log2(MIN_TRACKED_MS));
 const E_MAX = 1023 + Math.floor(Math.log2(MAX_TRACKED_MS));
 let APPROX: Int32Array | undefined;
@@ -80,8 +79,8 @@ function approxTable(): Int32Array {
 }
 
 /**
- * Builds the table now, for a thread about to add many records (see warmUpIndexing): code V8
- * optimises then never takes the way without it, which would throw that code away once taken.
+ * Builds the table, for a thread about to add many records (indexJobs, warmUpIndexing): before
+ * they are added, so that the code V8 optimises for them takes one way throughout.
  */
 export function useBucketTable(): void {
   APPROX ??= approxTable();
@@ -90,10 +89,7 @@ export function useBucketTable(): void {
 /** The bucket of a duration of at least MIN_TRACKED_MS. */
 export function bucketIndex(ms: number): number {
   if (ms >= MAX_TRACKED_MS) return MAX_INDEX;
-  if (APPROX === undefined) {
-    if (--untilTable === 0) APPROX = approxTable();
-    return bucketByLog(ms);
-  }
+  if (APPROX === undefined) return bucketByLog(ms);
   F64[0] = ms;
   const hi = U32[HI]!;
   let i = APPROX[(((hi >>> 20) - E_MIN) << 8) | ((hi >>> 12) & 255)]!;
