@@ -15,7 +15,7 @@ if (mode === 'perfmon' || mode === 'perfmon-1thread' || mode === 'perfmon-cached
   // The installed command's code path (bin/perfmon.js: the bundle, with its code cache, and its
   // worker bundle), output discarded.
   const { createRequire } = await import('node:module');
-  const { loadBundle } = createRequire(import.meta.url)('../bin/load-bundle.js');
+  const { loadBundle } = createRequire(import.meta.url)('../bin/perfmon.js');
   const { runCli } = loadBundle(new URL('../dist/bundle/main.cjs', import.meta.url)).exports;
   let out = '';
   const sink = new Writable({ write(chunk, _e, cb) { out += chunk; cb(); } });

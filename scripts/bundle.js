@@ -4,7 +4,7 @@
 // reads one file instead of resolving and linking some forty modules (20-40 ms of every `perfmon`
 // run on a 2-core VM) and does not load what it will not use (10-20 ms more): much of what a
 // cached run costs beyond starting Node. (Split by esbuild into chunks, the gain was gone.)
-// The CLI's bundles are CommonJS so that bin/load-bundle.js can compile them with V8's code cache
+// The CLI's bundles are CommonJS so that bin/perfmon.js can compile them with V8's code cache
 // (Node 20 takes cached data for scripts, not for ES modules); scripts/code-cache.js writes it.
 // The worker stays an ES module (a Worker loads it by URL). The library (dist/index.js) is not
 // bundled.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { codeCachePath, loadBundle } from '../bin/load-bundle.js';
+import { codeCachePath, loadBundle } from '../bin/perfmon.js';
 
 const file = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
 const { exports: cli, script } = loadBundle(file);
