@@ -1,8 +1,9 @@
 // Writes V8's code cache for the CLI bundle (dist/bundle/main.cjs.code-cache), run by
 // scripts/bundle.js. The cache holds the bytecode of every function compiled so far, so the
 // commands users run most are first run here, inside the bundle, on the shipped sample logs:
-// a report (text and JSON) with an empty cache and again from it, with a window whose edge
-// cuts a minute, issues and prom. Their output is discarded; a failure fails the build.
+// a report (text and JSON) with an empty cache and again from it, with windows whose edges cut
+// minutes (in their middle, and near their start), issues and prom. Their output is discarded;
+// a failure fails the build.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,10 @@ const runs = [
   ['report', '--dir', dir, '--until', 'latest', '--window', '1d', '--json'],
   ['report', '--dir', dir, '--until', 'latest', '--window', '1d'],
   ['report', '--dir', dir, '--until', 'latest', '--window', '47', '--json'],
+  // A window whose start cuts a minute 1.7 s after its first record: its near side re-read alone.
+  ['report', '--dir', dir, '--until', '2026-11-26T11:00:02.000Z', '--window', '30', '--json'],
+  // One ending inside the logs, both its edges half a minute in: the side of each that counts re-read.
+  ['report', '--dir', dir, '--until', '2026-11-26T11:00:31.000Z', '--window', '30', '--json'],
   ['report', '--dir', dir, '--until', 'latest', '--window', '1d', '--no-cache', '--threads', '1'],
   ['issues', '--dir', dir, '--until', 'latest', '--json'],
   ['issues', '--dir', dir, '--until', 'latest'],
