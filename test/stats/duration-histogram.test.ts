@@ -339,6 +339,14 @@ describe('bucketIndex (from a logarithm, then a table lookup)', () => {
     expect(ms, `${ms} at or below the bucket under ${i}`).toBeGreaterThan(bucketUpperBound(i - 1));
   }
 
+  /** The double next to `x`, above (1n) or below (-1n). */
+  function next(x: number, d: 1n | -1n): number {
+    const f = new Float64Array([x]);
+    const u = new BigUint64Array(f.buffer);
+    u[0] = u[0]! + d;
+    return f[0]!;
+  }
+
   it('puts every value in the one bucket whose bounds hold it, across the tracked range', () => {
     const r = rng(77);
     for (let k = 0; k < 200_000; k++) holds(MIN_TRACKED_MS * Math.pow(1e12 - 1, r())); // 1 µs to 1e9 ms, log-uniform
@@ -346,13 +354,6 @@ describe('bucketIndex (from a logarithm, then a table lookup)', () => {
   });
 
   it('on the bounds themselves and the doubles next to them', () => {
-    const f = new Float64Array(1);
-    const u = new BigUint64Array(f.buffer);
-    const next = (x: number, d: 1n | -1n) => {
-      f[0] = x;
-      u[0] = u[0]! + d;
-      return f[0]!;
-    };
     for (let i = bucketIndex(MIN_TRACKED_MS) + 1; bucketUpperBound(i) < 1e9; i++) {
       const b = bucketUpperBound(i);
       expect(bucketIndex(b)).toBe(i);
@@ -363,13 +364,6 @@ describe('bucketIndex (from a logarithm, then a table lookup)', () => {
 
   it('the logarithm (a process\'s first records) and the table give the same bucket, on and next to every bound', () => {
     useBucketTable();
-    const f = new Float64Array(1);
-    const u = new BigUint64Array(f.buffer);
-    const next = (x: number, d: 1n | -1n) => {
-      f[0] = x;
-      u[0] = u[0]! + d;
-      return f[0]!;
-    };
     for (let i = bucketIndex(MIN_TRACKED_MS); bucketUpperBound(i) < 1e9; i++) {
       const b = bucketUpperBound(i);
       for (const ms of [b, next(b, 1n), next(b, -1n), b * 1.003]) expect(bucketByLog(ms), `${ms}`).toBe(bucketIndex(ms));
